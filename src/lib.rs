@@ -1,0 +1,11 @@
+//! Read Python pickles and PyTorch checkpoints without Python.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+pub mod opcode;
+mod read;
+pub mod value;
+
+pub use error::{Error, ErrorKind, Result};
+pub use value::{Emulated, Graph, Node, NodeId, Slot, Value};

@@ -1,0 +1,256 @@
+//! The object graph the VM builds, and [`Value`], a handle for walking it.
+//!
+//! The graph is an arena: every non-scalar Python object is a [`Node`] addressed by a
+//! [`NodeId`], and containers hold [`Slot`]s, which are either a scalar stored inline
+//! (None, bool, small int, float) or an edge to a node. The memo shares nodes, so `[a, a]`
+//! is two edges to one node and `L.append(L)` is a cycle; the graph keeps both. Because
+//! nodes refer to each other by index, dropping a graph never recurses, however deep.
+//!
+//! This module knows nothing of bytes or opcodes (the VM fills the graph) nor of serde.
+
+mod access;
+mod emulated;
+
+pub use access::{DictIter, Value, ValueKind};
+pub use emulated::{DictClass, Emulated};
+
+use num_bigint::BigInt;
+use std::borrow::Cow;
+
+/// The index of a node in a [`Graph`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub(crate) u32);
+
+impl NodeId {
+    /// The index as a `usize`.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One edge of the graph: a scalar stored inline, or a reference to a node.
+///
+/// Scalars have no identity in the graph (as in the JSON rendering), so they are copied;
+/// everything else is a [`NodeId`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slot {
+    /// Python `None`.
+    None,
+    /// Python `bool`.
+    Bool(bool),
+    /// A Python `int` that fits in an `i64`.
+    Int(i64),
+    /// A Python `float`.
+    Float(f64),
+    /// Any other value: a node of the graph.
+    Node(NodeId),
+}
+
+/// How an object-building opcode would have constructed the object in Python.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Construct {
+    /// REDUCE: `callable(*args)`.
+    Call,
+    /// NEWOBJ / NEWOBJ_EX: `cls.__new__(cls, *args, **kwargs)`.
+    New,
+    /// INST / OBJ: CPython's `_instantiate(cls, args)`.
+    Inst,
+}
+
+/// A recorded construction: the call the pickle asked for and every later step applied to
+/// the same object (BUILD state, APPEND(S) items, SETITEM(S) pairs). Nothing is executed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// Which opcode family made it.
+    pub construct: Construct,
+    /// The callable (REDUCE) or class (NEWOBJ, INST, OBJ); usually a [`Node::Global`].
+    pub callable: Slot,
+    /// The positional arguments.
+    pub args: Vec<Slot>,
+    /// NEWOBJ_EX's keyword arguments (a dict node), if any.
+    pub kwargs: Option<Slot>,
+    /// The last BUILD state, if any.
+    pub state: Option<Slot>,
+    /// Items appended by APPEND/APPENDS (and ADDITEMS) to this object.
+    pub items: Vec<Slot>,
+    /// Pairs set by SETITEM/SETITEMS on this object.
+    pub dictitems: Vec<(Slot, Slot)>,
+}
+
+/// A global reference (GLOBAL, STACK_GLOBAL, INST, OBJ's class): a name, never imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Global<'de> {
+    /// The module, after Python 2 renames (`__builtin__` → `builtins`) when enabled.
+    pub module: Cow<'de, str>,
+    /// The qualified name inside the module (may contain dots).
+    pub name: Cow<'de, str>,
+}
+
+/// A node of the graph: every Python value that is not stored inline in a [`Slot`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node<'de> {
+    /// An `int` outside the `i64` range.
+    BigInt(Box<BigInt>),
+    /// A `str` (borrowed from the input when possible).
+    Str(Cow<'de, str>),
+    /// A `str` that is not valid Unicode (contains lone surrogates), as code points.
+    StrCodepoints(Box<[u32]>),
+    /// `bytes` (borrowed from the input when possible).
+    Bytes(Cow<'de, [u8]>),
+    /// `bytearray`.
+    ByteArray(Vec<u8>),
+    /// `list`.
+    List(Vec<Slot>),
+    /// `tuple`.
+    Tuple(Vec<Slot>),
+    /// `dict`, in insertion order; keys may be any value.
+    Dict(Vec<(Slot, Slot)>),
+    /// `set`, in the order the pickle gives.
+    Set(Vec<Slot>),
+    /// `frozenset`, in the order the pickle gives.
+    FrozenSet(Vec<Slot>),
+    /// A global name.
+    Global(Box<Global<'de>>),
+    /// A persistent id that no hook resolved.
+    PersId(Slot),
+    /// A recorded construction (class instance or call).
+    Object(Box<Object>),
+    /// A standard-library value the resolver recognised.
+    Emulated(Box<Emulated>),
+}
+
+/// The object graph of one pickle: an arena of nodes and the root value.
+///
+/// ```
+/// let graph = serde_pickle_vm::load_slice(b"\x80\x04]\x94(K\x01K\x02e.").unwrap();
+/// let root = graph.root();
+/// assert_eq!(root.len(), Some(2));
+/// assert_eq!(root[1].as_i64(), Some(2));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Graph<'de> {
+    pub(crate) nodes: Vec<Node<'de>>,
+    pub(crate) offsets: Vec<u64>,
+    pub(crate) root: Slot,
+}
+
+impl<'de> Graph<'de> {
+    pub(crate) fn new() -> Self {
+        Graph {
+            nodes: Vec::new(),
+            offsets: Vec::new(),
+            root: Slot::None,
+        }
+    }
+
+    /// A graph holding `nodes` with `root` (for building values by hand, e.g. in tests).
+    /// Every `NodeId` in the nodes must be below `nodes.len()`.
+    pub fn from_nodes(nodes: Vec<Node<'de>>, root: Slot) -> Self {
+        let offsets = vec![0; nodes.len()];
+        Graph {
+            nodes,
+            offsets,
+            root,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, node: Node<'de>, offset: u64) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(node);
+        self.offsets.push(offset);
+        id
+    }
+
+    /// The root value (what `pickle.loads` would return).
+    pub fn root(&self) -> Value<'_, 'de> {
+        Value::new(self, self.root)
+    }
+
+    /// The root slot.
+    pub fn root_slot(&self) -> Slot {
+        self.root
+    }
+
+    /// A handle on any slot of this graph.
+    pub fn value(&self, slot: Slot) -> Value<'_, 'de> {
+        Value::new(self, slot)
+    }
+
+    /// The node `id` refers to.
+    ///
+    /// # Panics
+    /// If `id` does not belong to this graph.
+    pub fn node(&self, id: NodeId) -> &Node<'de> {
+        &self.nodes[id.index()]
+    }
+
+    pub(crate) fn node_mut(&mut self, id: NodeId) -> &mut Node<'de> {
+        &mut self.nodes[id.index()]
+    }
+
+    /// The byte offset in the pickle of the opcode that created node `id`.
+    pub fn offset_of(&self, id: NodeId) -> u64 {
+        self.offsets.get(id.index()).copied().unwrap_or(0)
+    }
+
+    /// How many nodes the graph holds.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Turns every borrowed string and byte string into an owned one, so the graph no
+    /// longer borrows the input.
+    pub fn into_owned(self) -> Graph<'static> {
+        let nodes = self.nodes.into_iter().map(Node::into_owned).collect();
+        Graph {
+            nodes,
+            offsets: self.offsets,
+            root: self.root,
+        }
+    }
+}
+
+impl<'de> Node<'de> {
+    /// The same node with no borrow of the input.
+    pub fn into_owned(self) -> Node<'static> {
+        match self {
+            Node::Str(s) => Node::Str(Cow::Owned(s.into_owned())),
+            Node::Bytes(b) => Node::Bytes(Cow::Owned(b.into_owned())),
+            Node::Global(g) => Node::Global(Box::new(Global {
+                module: Cow::Owned(g.module.into_owned()),
+                name: Cow::Owned(g.name.into_owned()),
+            })),
+            Node::BigInt(b) => Node::BigInt(b),
+            Node::StrCodepoints(c) => Node::StrCodepoints(c),
+            Node::ByteArray(b) => Node::ByteArray(b),
+            Node::List(v) => Node::List(v),
+            Node::Tuple(v) => Node::Tuple(v),
+            Node::Dict(v) => Node::Dict(v),
+            Node::Set(v) => Node::Set(v),
+            Node::FrozenSet(v) => Node::FrozenSet(v),
+            Node::PersId(s) => Node::PersId(s),
+            Node::Object(o) => Node::Object(o),
+            Node::Emulated(e) => Node::Emulated(e),
+        }
+    }
+
+    /// The Python type name of the node, for messages (`"list"`, `"dict"`, `"object"`).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Node::BigInt(_) => "int",
+            Node::Str(_) | Node::StrCodepoints(_) => "str",
+            Node::Bytes(_) => "bytes",
+            Node::ByteArray(_) => "bytearray",
+            Node::List(_) => "list",
+            Node::Tuple(_) => "tuple",
+            Node::Dict(_) => "dict",
+            Node::Set(_) => "set",
+            Node::FrozenSet(_) => "frozenset",
+            Node::Global(_) => "global",
+            Node::PersId(_) => "persistent id",
+            Node::Object(_) => "object",
+            Node::Emulated(e) => e.type_name(),
+        }
+    }
+}
