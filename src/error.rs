@@ -134,7 +134,10 @@ impl Error {
     /// For serde errors: the path from the root to the value that did not fit,
     /// e.g. `model.layers[3].weight` (a leading `.` is dropped).
     pub fn path(&self) -> Option<&str> {
-        self.0.path.as_deref().map(|p| p.strip_prefix('.').unwrap_or(p))
+        self.0
+            .path
+            .as_deref()
+            .map(|p| p.strip_prefix('.').unwrap_or(p))
     }
 
     // Constructors for the common cases, with CPython's wording.

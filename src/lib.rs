@@ -3,9 +3,17 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod json;
+mod load;
 pub mod opcode;
+mod options;
 mod read;
+mod resolve;
 pub mod value;
+mod vm;
 
 pub use error::{Error, ErrorKind, Result};
+pub use load::{load_reader, load_slice, Unpickler};
+pub use options::{Encoding, Errors, Limits, Options};
+pub use resolve::hooks::{ClassAction, Literal};
 pub use value::{Emulated, Graph, Node, NodeId, Slot, Value};

@@ -107,7 +107,11 @@ impl<'de> Read<'de> for SliceRead<'de> {
     #[inline]
     fn line(&mut self, max: usize) -> Result<Bytes<'de, '_>> {
         let rest = &self.data[self.pos..];
-        match rest.iter().take(max.saturating_add(1)).position(|&b| b == b'\n') {
+        match rest
+            .iter()
+            .take(max.saturating_add(1))
+            .position(|&b| b == b'\n')
+        {
             Some(i) => {
                 self.pos += i + 1;
                 Ok(Bytes::Borrowed(&rest[..i]))
@@ -212,7 +216,8 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
         // Start with what is buffered, then grow only as the stream delivers: a declared
         // length larger than the input fails with "truncated" having allocated at most
         // about as much as the input held.
-        let mut out = Vec::with_capacity(avail as usize + (n - avail).min(BUF_SIZE as u64) as usize);
+        let mut out =
+            Vec::with_capacity(avail as usize + (n - avail).min(BUF_SIZE as u64) as usize);
         out.extend_from_slice(self.take_buffered(avail as usize));
         let want = n - avail;
         let got = io::Read::read_to_end(&mut io::Read::take(&mut self.inner, want), &mut out)?;
@@ -225,7 +230,10 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
 
     fn line(&mut self, max: usize) -> Result<Bytes<'de, '_>> {
         // Fast path: the whole line is in the buffer.
-        if let Some(i) = self.buf[self.start..self.end].iter().position(|&b| b == b'\n') {
+        if let Some(i) = self.buf[self.start..self.end]
+            .iter()
+            .position(|&b| b == b'\n')
+        {
             if i > max {
                 return Err(Error::limit(format!(
                     "a text argument is longer than {max} bytes (the allocation limit)"

@@ -12,7 +12,7 @@ mod access;
 mod emulated;
 
 pub use access::{DictIter, Value, ValueKind};
-pub use emulated::{DictClass, Emulated};
+pub use emulated::{DictClass, Emulated, UtcOffset};
 
 use num_bigint::BigInt;
 use std::borrow::Cow;
@@ -97,8 +97,8 @@ pub enum Node<'de> {
     StrCodepoints(Box<[u32]>),
     /// `bytes` (borrowed from the input when possible).
     Bytes(Cow<'de, [u8]>),
-    /// `bytearray`.
-    ByteArray(Vec<u8>),
+    /// `bytearray` (borrowed from the input when possible).
+    ByteArray(Cow<'de, [u8]>),
     /// `list`.
     List(Vec<Slot>),
     /// `tuple`.
@@ -223,7 +223,7 @@ impl<'de> Node<'de> {
             })),
             Node::BigInt(b) => Node::BigInt(b),
             Node::StrCodepoints(c) => Node::StrCodepoints(c),
-            Node::ByteArray(b) => Node::ByteArray(b),
+            Node::ByteArray(b) => Node::ByteArray(Cow::Owned(b.into_owned())),
             Node::List(v) => Node::List(v),
             Node::Tuple(v) => Node::Tuple(v),
             Node::Dict(v) => Node::Dict(v),

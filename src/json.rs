@@ -1,0 +1,613 @@
+//! The JSON rendering of an object graph, the contract of `pickle-vm json` (see
+//! `JSON.md` in the repository): lossless, with shared nodes written once as
+//! `{"id": N, "value": …}` and referenced as `{"ref": N}` after.
+//!
+//! The walk is iterative (an explicit work stack), so graphs of any depth render without
+//! growing the call stack; its work is linear in the size of the graph.
+
+use crate::value::{Emulated, Graph, Node, NodeId, Object, Slot};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io;
+
+/// Layout of the rendering.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JsonOptions {
+    /// Indent with two spaces per level, as Python's `json.dumps(..., indent=2)`.
+    /// Off: compact, no spaces (the canonical form the fixtures use).
+    pub pretty: bool,
+}
+
+/// Renders the graph as JSON text (no trailing newline).
+///
+/// ```
+/// use serde_pickle_vm::json::{to_string, JsonOptions};
+/// // L = []; L.append(L), protocol 2
+/// let graph = serde_pickle_vm::load_slice(b"\x80\x02]q\x00h\x00a.").unwrap();
+/// assert_eq!(to_string(&graph, &JsonOptions::default()), r#"{"id":0,"value":[{"ref":0}]}"#);
+/// ```
+pub fn to_string(graph: &Graph<'_>, options: &JsonOptions) -> String {
+    let mut out = String::new();
+    Renderer::new(graph, options, &mut out).run();
+    out
+}
+
+/// Renders the graph as JSON text into `w`, flushing as it goes.
+pub fn to_writer<W: io::Write>(
+    graph: &Graph<'_>,
+    options: &JsonOptions,
+    w: &mut W,
+) -> io::Result<()> {
+    // Render in chunks so huge graphs do not need one huge string.
+    let mut r = Renderer::new(graph, options, String::with_capacity(1 << 16));
+    loop {
+        let done = r.run_some(1 << 14);
+        w.write_all(r.out.as_bytes())?;
+        r.out.clear();
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// Which nodes are reached more than once from the root (they get ids).
+fn shared_nodes(graph: &Graph<'_>) -> Vec<bool> {
+    let n = graph.nodes.len();
+    let mut count = vec![0u8; n];
+    let mut stack: Vec<NodeId> = Vec::new();
+    let mut visit = |slot: Slot, count: &mut Vec<u8>, stack: &mut Vec<NodeId>| {
+        if let Slot::Node(id) = slot {
+            if !tracked(graph.node(id)) {
+                return;
+            }
+            let c = &mut count[id.index()];
+            if *c == 0 {
+                stack.push(id);
+            }
+            *c = c.saturating_add(1);
+        }
+    };
+    visit(graph.root, &mut count, &mut stack);
+    while let Some(id) = stack.pop() {
+        for_each_child(graph.node(id), |s| visit(s, &mut count, &mut stack));
+    }
+    count.into_iter().map(|c| c > 1).collect()
+}
+
+/// Scalars (None, bool, int, float, str, bytes, globals) have no identity in the JSON.
+fn tracked(node: &Node<'_>) -> bool {
+    !matches!(
+        node,
+        Node::BigInt(_) | Node::Str(_) | Node::StrCodepoints(_) | Node::Bytes(_) | Node::Global(_)
+    )
+}
+
+/// Calls `f` on every edge of `node`, in rendering order.
+fn for_each_child(node: &Node<'_>, mut f: impl FnMut(Slot)) {
+    match node {
+        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+            v.iter().for_each(|s| f(*s))
+        }
+        Node::Dict(d) => d.iter().for_each(|(k, v)| {
+            f(*k);
+            f(*v)
+        }),
+        Node::PersId(s) => f(*s),
+        Node::Object(o) => {
+            f(o.callable);
+            o.args.iter().for_each(|s| f(*s));
+            o.kwargs.into_iter().for_each(&mut f);
+            o.state.into_iter().for_each(&mut f);
+            o.items.iter().for_each(|s| f(*s));
+            o.dictitems.iter().for_each(|(k, v)| {
+                f(*k);
+                f(*v)
+            });
+        }
+        Node::Emulated(e) => match &**e {
+            Emulated::Dict {
+                items,
+                default_factory,
+                state,
+                ..
+            } => {
+                items.iter().for_each(|(k, v)| {
+                    f(*k);
+                    f(*v)
+                });
+                default_factory.iter().for_each(|s| f(*s));
+                state.iter().for_each(|s| f(*s));
+            }
+            Emulated::Range(p) | Emulated::Slice(p) => p.iter().for_each(|s| f(*s)),
+            _ => {}
+        },
+        Node::BigInt(_)
+        | Node::Str(_)
+        | Node::StrCodepoints(_)
+        | Node::Bytes(_)
+        | Node::ByteArray(_)
+        | Node::Global(_) => {}
+    }
+}
+
+/// One step of the iterative walk.
+enum Task<'g> {
+    Value(Slot),
+    /// Open `[` / `{` as a value of its own (after a separator or a key).
+    Open(char),
+    /// Open `[` / `{` as the body of a node whose value position is already begun.
+    OpenRaw(char),
+    /// `"key": "text"` inside an object.
+    KeyText(&'static str, &'static str),
+    /// Close `]` / `}`.
+    Close(char),
+    /// An object key, written before its value.
+    Key(&'static str),
+    /// `[k, v]` of a dict.
+    Pair(Slot, Slot),
+    /// The fields of a recorded construction.
+    Object(&'g Object),
+}
+
+struct Renderer<'g, 'de, W> {
+    graph: &'g Graph<'de>,
+    pretty: bool,
+    shared: Vec<bool>,
+    ids: HashMap<NodeId, usize>,
+    tasks: Vec<Task<'g>>,
+    /// Per open container: `true` until its first element is written.
+    first: Vec<bool>,
+    /// The next value follows a key, so it takes no separator.
+    after_key: bool,
+    out: W,
+}
+
+impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
+    fn new(graph: &'g Graph<'de>, options: &JsonOptions, out: W) -> Self {
+        Renderer {
+            graph,
+            pretty: options.pretty,
+            shared: shared_nodes(graph),
+            ids: HashMap::new(),
+            tasks: vec![Task::Value(graph.root)],
+            first: Vec::new(),
+            after_key: false,
+            out,
+        }
+    }
+
+    fn run(&mut self) {
+        while !self.run_some(usize::MAX) {}
+    }
+
+    /// Runs up to `budget` tasks; `true` when finished.
+    fn run_some(&mut self, budget: usize) -> bool {
+        for _ in 0..budget {
+            let Some(task) = self.tasks.pop() else {
+                return true;
+            };
+            self.task(task);
+        }
+        self.tasks.is_empty()
+    }
+
+    fn newline(&mut self) {
+        if self.pretty {
+            self.out.write_char('\n').ok();
+            for _ in 0..self.first.len() {
+                self.out.write_str("  ").ok();
+            }
+        }
+    }
+
+    /// Starts a value: a separator (and, pretty, a new line) unless it is the first
+    /// element of its container or follows a key.
+    fn begin_value(&mut self) {
+        if std::mem::take(&mut self.after_key) {
+            return;
+        }
+        if let Some(first) = self.first.last_mut() {
+            if *first {
+                *first = false;
+            } else {
+                self.out.write_char(',').ok();
+            }
+            self.newline();
+        }
+    }
+
+    fn task(&mut self, task: Task<'g>) {
+        match task {
+            Task::Open(c) => {
+                self.begin_value();
+                self.out.write_char(c).ok();
+                self.first.push(true);
+            }
+            Task::OpenRaw(c) => {
+                self.out.write_char(c).ok();
+                self.first.push(true);
+            }
+            Task::Close(c) => {
+                let empty = self.first.pop().unwrap_or(true);
+                if !empty {
+                    self.newline();
+                }
+                self.out.write_char(c).ok();
+            }
+            Task::Key(k) => {
+                self.begin_value();
+                self.key_inline(k);
+                self.after_key = true;
+            }
+            Task::KeyText(k, text) => {
+                self.begin_value();
+                self.key_inline(k);
+                write_str(&mut self.out, text);
+            }
+            Task::Pair(k, v) => {
+                self.tasks.push(Task::Close(']'));
+                self.tasks.push(Task::Value(v));
+                self.tasks.push(Task::Value(k));
+                self.tasks.push(Task::Open('['));
+            }
+            Task::Value(slot) => {
+                self.begin_value();
+                self.value(slot);
+            }
+            Task::Object(o) => self.object_fields(o),
+        }
+    }
+
+    /// Writes `slot`, pushing tasks for its contents.
+    fn value(&mut self, slot: Slot) {
+        let id = match slot {
+            Slot::None => return self.raw("null"),
+            Slot::Bool(b) => return self.raw(if b { "true" } else { "false" }),
+            Slot::Int(i) => {
+                write!(self.out, "{i}").ok();
+                return;
+            }
+            Slot::Float(f) => return self.float(f),
+            Slot::Node(id) => id,
+        };
+        if self.shared[id.index()] {
+            if let Some(n) = self.ids.get(&id) {
+                let n = *n;
+                self.wrap_open();
+                self.key_inline("ref");
+                write!(self.out, "{n}").ok();
+                self.wrap_close();
+                return;
+            }
+            let n = self.ids.len();
+            self.ids.insert(id, n);
+            self.wrap_open();
+            self.key_inline("id");
+            write!(self.out, "{n}").ok();
+            self.out.write_char(',').ok();
+            self.newline();
+            self.key_inline("value");
+            // The node is the wrapper's value; close the wrapper after it.
+            self.tasks.push(Task::Close('}'));
+            self.node(id);
+            return;
+        }
+        self.node(id);
+    }
+
+    fn raw(&mut self, s: &str) {
+        self.out.write_str(s).ok();
+    }
+
+    /// `{` followed by one key written inline (for the small wrappers).
+    fn wrap_open(&mut self) {
+        self.out.write_char('{').ok();
+        self.first.push(false);
+        self.newline();
+    }
+
+    fn wrap_close(&mut self) {
+        self.first.pop();
+        self.newline();
+        self.out.write_char('}').ok();
+    }
+
+    fn key_inline(&mut self, k: &str) {
+        write_str(&mut self.out, k);
+        self.out
+            .write_str(if self.pretty { ": " } else { ":" })
+            .ok();
+    }
+
+    /// `{"tag": <text>}` for a scalar-valued wrapper.
+    fn tagged_text(&mut self, tag: &str, text: &str) {
+        self.wrap_open();
+        self.key_inline(tag);
+        write_str(&mut self.out, text);
+        self.wrap_close();
+    }
+
+    fn float(&mut self, f: f64) {
+        self.wrap_open();
+        self.key_inline("float");
+        if f.is_nan() {
+            write_str(&mut self.out, "nan");
+        } else if f.is_infinite() {
+            write_str(&mut self.out, if f > 0.0 { "inf" } else { "-inf" });
+        } else {
+            self.out.write_str(&float_repr(f)).ok();
+        }
+        self.wrap_close();
+    }
+
+    /// Opens `{"tag": ` and schedules the closing `}`; the caller pushes the content,
+    /// which starts as a value after a key.
+    fn open_tagged(&mut self, tag: &'static str) {
+        self.out.write_char('{').ok();
+        self.first.push(false);
+        self.newline();
+        self.key_inline(tag);
+        self.tasks.push(Task::Close('}'));
+        self.after_key = true;
+    }
+
+    /// A JSON array of `items`: the node itself (`tag` None) or `{"tag": [...]}`.
+    fn seq(&mut self, tag: Option<&'static str>, items: &'g [Slot]) {
+        if let Some(tag) = tag {
+            self.open_tagged(tag);
+        }
+        self.tasks.push(Task::Close(']'));
+        for s in items.iter().rev() {
+            self.tasks.push(Task::Value(*s));
+        }
+        self.tasks.push(if tag.is_some() {
+            Task::Open('[')
+        } else {
+            Task::OpenRaw('[')
+        });
+    }
+
+    /// The items of `o.items`, as the value of a key.
+    fn items_after_key(&mut self, items: &'g [Slot]) {
+        self.tasks.push(Task::Close(']'));
+        for s in items.iter().rev() {
+            self.tasks.push(Task::Value(*s));
+        }
+        self.tasks.push(Task::Open('['));
+    }
+
+    fn pairs(&mut self, pairs: &'g [(Slot, Slot)]) {
+        self.tasks.push(Task::Close(']'));
+        for (k, v) in pairs.iter().rev() {
+            self.tasks.push(Task::Pair(*k, *v));
+        }
+        self.tasks.push(Task::Open('['));
+    }
+
+    fn node(&mut self, id: NodeId) {
+        let graph = self.graph;
+        match graph.node(id) {
+            Node::BigInt(b) => {
+                write!(self.out, "{b}").ok();
+            }
+            Node::Str(s) => write_str(&mut self.out, s),
+            Node::StrCodepoints(cps) => {
+                self.wrap_open();
+                self.key_inline("str_codepoints");
+                self.out.write_char('[').ok();
+                self.first.push(true);
+                for c in cps.iter() {
+                    self.begin_value();
+                    write!(self.out, "{c}").ok();
+                }
+                let empty = self.first.pop().unwrap_or(true);
+                if !empty {
+                    self.newline();
+                }
+                self.out.write_char(']').ok();
+                self.wrap_close();
+            }
+            Node::Bytes(b) => self.tagged_text("bytes", &hex(b)),
+            Node::ByteArray(b) => self.tagged_text("bytearray", &hex(b)),
+            Node::List(v) => self.seq(None, v),
+            Node::Tuple(v) => self.seq(Some("tuple"), v),
+            Node::Set(v) => self.seq(Some("set"), v),
+            Node::FrozenSet(v) => self.seq(Some("frozenset"), v),
+            Node::Dict(d) => {
+                self.open_tagged("dict");
+                self.pairs(d);
+            }
+            Node::Global(g) => {
+                let text = format!("{}:{}", g.module, g.name);
+                self.tagged_text("global", &text)
+            }
+            Node::PersId(s) => {
+                self.open_tagged("persid");
+                self.tasks.push(Task::Value(*s));
+            }
+            Node::Object(o) => {
+                self.open_tagged("object");
+                self.tasks.push(Task::Close('}'));
+                self.tasks.push(Task::Object(o));
+                self.tasks.push(Task::Open('{'));
+            }
+            Node::Emulated(e) => self.emulated(e),
+        }
+    }
+
+    fn object_fields(&mut self, o: &'g Object) {
+        // Pushed in reverse: callable, args, kwargs, state, items, dictitems.
+        if !o.dictitems.is_empty() {
+            self.tasks.push(Task::Close(']'));
+            for (k, v) in o.dictitems.iter().rev() {
+                self.tasks.push(Task::Pair(*k, *v));
+            }
+            self.tasks.push(Task::Open('['));
+            self.tasks.push(Task::Key("dictitems"));
+        }
+        if !o.items.is_empty() {
+            self.items_after_key(&o.items);
+            self.tasks.push(Task::Key("items"));
+        }
+        if let Some(s) = o.state {
+            self.tasks.push(Task::Value(s));
+            self.tasks.push(Task::Key("state"));
+        }
+        if let Some(k) = o.kwargs {
+            self.tasks.push(Task::Value(k));
+            self.tasks.push(Task::Key("kwargs"));
+        }
+        self.items_after_key(&o.args);
+        self.tasks.push(Task::Key("args"));
+        self.tasks.push(Task::Value(o.callable));
+        self.tasks.push(Task::Key(match o.construct {
+            crate::value::Construct::Call => "call",
+            crate::value::Construct::New => "new",
+            crate::value::Construct::Inst => "inst",
+        }));
+    }
+
+    fn emulated(&mut self, e: &'g Emulated) {
+        match e {
+            Emulated::Dict {
+                class,
+                items,
+                default_factory,
+                state,
+            } => {
+                self.tasks.push(Task::Close('}'));
+                if let Some(s) = state {
+                    self.tasks.push(Task::Value(*s));
+                    self.tasks.push(Task::Key("state"));
+                }
+                if let Some(f) = default_factory {
+                    self.tasks.push(Task::Value(*f));
+                    self.tasks.push(Task::Key("default_factory"));
+                }
+                self.tasks.push(Task::KeyText("class", class.global_name()));
+                self.pairs(items);
+                self.tasks.push(Task::Key("dict"));
+                self.tasks.push(Task::OpenRaw('{'));
+            }
+            Emulated::Complex(re, im) => {
+                self.open_tagged("complex");
+                self.tasks.push(Task::Close(']'));
+                self.tasks.push(Task::Value(Slot::Float(*im)));
+                self.tasks.push(Task::Value(Slot::Float(*re)));
+                self.tasks.push(Task::Open('['));
+            }
+            Emulated::Decimal(s) => self.tagged_text("decimal", s),
+            Emulated::DateTime { .. } => {
+                self.tagged_text("datetime", &e.isoformat().unwrap_or_default())
+            }
+            Emulated::Date(..) => self.tagged_text("date", &e.isoformat().unwrap_or_default()),
+            Emulated::Time { .. } => self.tagged_text("time", &e.isoformat().unwrap_or_default()),
+            Emulated::TimeDelta {
+                days,
+                seconds,
+                microseconds,
+            } => {
+                self.wrap_open();
+                self.key_inline("timedelta");
+                self.out.write_char('{').ok();
+                self.first.push(true);
+                for (k, v) in [
+                    ("days", days),
+                    ("seconds", seconds),
+                    ("microseconds", microseconds),
+                ] {
+                    self.begin_value();
+                    self.key_inline(k);
+                    write!(self.out, "{v}").ok();
+                }
+                self.first.pop();
+                self.newline();
+                self.out.write_char('}').ok();
+                self.wrap_close();
+            }
+            Emulated::Uuid(u) => self.tagged_text("uuid", &Emulated::uuid_string(*u)),
+            Emulated::Range(p) => self.seq(Some("range"), p),
+            Emulated::Slice(p) => self.seq(Some("slice"), p),
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        write!(s, "{x:02x}").ok();
+    }
+    s
+}
+
+/// Writes `s` as a JSON string: escapes `"`, `\` and control characters (as Python's
+/// `json.dumps(..., ensure_ascii=False)` does), everything else verbatim.
+fn write_str<W: std::fmt::Write>(out: &mut W, s: &str) {
+    out.write_char('"').ok();
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let esc = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '\u{8}' => "\\b",
+            '\u{c}' => "\\f",
+            c if (c as u32) < 0x20 => "",
+            _ => continue,
+        };
+        out.write_str(&s[start..i]).ok();
+        if esc.is_empty() {
+            write!(out, "\\u{:04x}", c as u32).ok();
+        } else {
+            out.write_str(esc).ok();
+        }
+        start = i + c.len_utf8();
+    }
+    out.write_str(&s[start..]).ok();
+    out.write_char('"').ok();
+}
+
+/// Python's `repr(float)` for a finite float: the shortest digits that round-trip, in
+/// fixed notation when the exponent is in [-4, 16), else `d.ddde+XX`.
+pub(crate) fn float_repr(f: f64) -> String {
+    let sci = format!("{:e}", f); // e.g. "-1.5e-7", "1e16", "0e0"
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (neg, mant) = match mant.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mant),
+    };
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if (-4..16).contains(&exp) {
+        if exp >= 0 {
+            let e = exp as usize;
+            if digits.len() > e + 1 {
+                out.push_str(&digits[..e + 1]);
+                out.push('.');
+                out.push_str(&digits[e + 1..]);
+            } else {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', e + 1 - digits.len()));
+                out.push_str(".0");
+            }
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+            out.push_str(&digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs()).ok();
+    }
+    out
+}

@@ -1,0 +1,148 @@
+//! Entry points that run the VM: [`Unpickler`] (options and hooks, like CPython's class)
+//! and the free functions [`load_slice`] and [`load_reader`].
+
+use crate::error::Result;
+use crate::options::Options;
+use crate::read::{IoRead, SliceRead};
+use crate::resolve::hooks::{ClassAction, Hooks, Literal};
+use crate::resolve::stdlib;
+use crate::value::{Graph, Value};
+use crate::vm::Vm;
+use std::io;
+
+/// Reads one pickle from a byte slice into an object graph, with default options.
+/// Strings and bytes in the graph borrow from `data`.
+///
+/// ```
+/// let graph = serde_pickle_vm::load_slice(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00\x8c\x01a\x94.").unwrap();
+/// assert_eq!(graph.root().as_str(), Some("a"));
+/// ```
+pub fn load_slice(data: &[u8]) -> Result<Graph<'_>> {
+    Unpickler::new().load_slice(data)
+}
+
+/// Reads one pickle from any reader into an object graph, with default options. The
+/// reader is consumed up to the pickle's STOP opcode (it is buffered internally, so it
+/// may have read further).
+///
+/// ```
+/// let file: &[u8] = b"K\x07.";
+/// let graph = serde_pickle_vm::load_reader(file).unwrap();
+/// assert_eq!(graph.root().as_i64(), Some(7));
+/// ```
+pub fn load_reader<R: io::Read>(reader: R) -> Result<Graph<'static>> {
+    Unpickler::new().load_reader(reader)
+}
+
+/// A configured unpickler: [`Options`] plus the hooks of CPython's `Unpickler`
+/// (`find_class`, `persistent_load`, the extension registry and out-of-band buffers).
+///
+/// ```
+/// use serde_pickle_vm::{ClassAction, Literal, Unpickler};
+/// // c__main__\nGreeter\n)R. — a REDUCE of __main__.Greeter with no arguments.
+/// let data = b"c__main__\nGreeter\n)R.";
+/// let graph = Unpickler::new()
+///     .find_class(|module, name| Ok(if module == "__main__" {
+///         ClassAction::Rename { module: "app".into(), name: name.into() }
+///     } else {
+///         ClassAction::Keep
+///     }))
+///     .load_slice(data)
+///     .unwrap();
+/// let obj = graph.root().as_object().unwrap();
+/// assert_eq!(graph.value(obj.callable).as_global().unwrap().module, "app");
+/// ```
+#[derive(Default)]
+pub struct Unpickler<'h> {
+    options: Options,
+    hooks: Hooks<'h>,
+}
+
+impl<'h> Unpickler<'h> {
+    /// An unpickler with default options and no hooks.
+    pub fn new() -> Self {
+        Unpickler::default()
+    }
+
+    /// An unpickler with `options` and no hooks.
+    pub fn with_options(options: Options) -> Self {
+        Unpickler {
+            options,
+            hooks: Hooks::default(),
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The options, to change them.
+    pub fn options_mut(&mut self) -> &mut Options {
+        &mut self.options
+    }
+
+    /// Sets the hook that sees every global (GLOBAL, STACK_GLOBAL, INST, EXT*) after the
+    /// Python 2 renames, and may keep, rename, replace or reject it.
+    pub fn find_class<F>(mut self, f: F) -> Self
+    where
+        F: FnMut(&str, &str) -> Result<ClassAction> + 'h,
+    {
+        self.hooks.find_class = Some(Box::new(f));
+        self
+    }
+
+    /// Sets the hook that turns a persistent id (PERSID, BINPERSID) into a value. Without
+    /// it, persistent ids stay in the graph as [`Node::PersId`](crate::Node::PersId).
+    pub fn persistent_load<F>(mut self, f: F) -> Self
+    where
+        F: FnMut(Value<'_, '_>) -> Result<Literal> + 'h,
+    {
+        self.hooks.persistent_load = Some(Box::new(f));
+        self
+    }
+
+    /// Registers an extension code (EXT1/EXT2/EXT4) for `module.name`, as
+    /// `copyreg.add_extension` does.
+    pub fn extension(mut self, code: i32, module: &str, name: &str) -> Self {
+        self.hooks
+            .extensions
+            .insert(code, (module.to_string(), name.to_string()));
+        self
+    }
+
+    /// Adds an out-of-band buffer for NEXT_BUFFER (protocol 5), in order. Once any buffer
+    /// is given (even none, with [`buffers`](Self::buffers)), NEXT_BUFFER takes them.
+    pub fn buffer(mut self, data: Vec<u8>) -> Self {
+        self.hooks
+            .buffers
+            .get_or_insert_with(Default::default)
+            .push_back(data);
+        self
+    }
+
+    /// Sets all out-of-band buffers at once (CPython's `buffers=` argument).
+    pub fn buffers<I: IntoIterator<Item = Vec<u8>>>(mut self, buffers: I) -> Self {
+        self.hooks.buffers = Some(buffers.into_iter().collect());
+        self
+    }
+
+    /// Reads one pickle from a byte slice; strings and bytes borrow from `data`.
+    pub fn load_slice<'de>(&mut self, data: &'de [u8]) -> Result<Graph<'de>> {
+        let loaded = Vm::new(SliceRead::new(data), &self.options, &mut self.hooks).run()?;
+        Ok(self.finish(loaded.graph))
+    }
+
+    /// Reads one pickle from a reader.
+    pub fn load_reader<R: io::Read>(&mut self, reader: R) -> Result<Graph<'static>> {
+        let loaded = Vm::new(IoRead::new(reader), &self.options, &mut self.hooks).run()?;
+        Ok(self.finish(loaded.graph))
+    }
+
+    fn finish<'de>(&self, mut graph: Graph<'de>) -> Graph<'de> {
+        if self.options.emulate {
+            stdlib::emulate(&mut graph);
+        }
+        graph
+    }
+}

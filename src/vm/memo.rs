@@ -1,0 +1,70 @@
+//! The memo: PUT/MEMOIZE store a value under an index, GET reads it back. Dense indices
+//! (what picklers write) live in a vector; a sparse index (LONG_BINPUT 4294967295) goes
+//! to a map, so a hostile index never allocates more than the entries really stored.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::value::Slot;
+use std::collections::HashMap;
+
+pub(crate) struct Memo {
+    dense: Vec<Option<Slot>>,
+    sparse: HashMap<u64, Slot>,
+    len: usize,
+    max: usize,
+}
+
+impl Memo {
+    pub(crate) fn new(max: usize) -> Self {
+        Memo {
+            dense: Vec::new(),
+            sparse: HashMap::new(),
+            len: 0,
+            max,
+        }
+    }
+
+    /// The number of entries stored (MEMOIZE's next index).
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub(crate) fn put(&mut self, index: u64, value: Slot) -> Result<()> {
+        let i = index as usize;
+        if (i as u64) == index && i < self.dense.len() {
+            if self.dense[i].replace(value).is_none() {
+                self.len += 1;
+            }
+        } else if (i as u64) == index && i <= self.dense.len() * 2 + 4096 {
+            self.dense.resize(i + 1, None);
+            self.dense[i] = Some(value);
+            self.len += 1;
+        } else if self.sparse.insert(index, value).is_none() {
+            self.len += 1;
+        }
+        if self.len > self.max {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!(
+                    "the memo holds more than {} entries (Limits::max_memo)",
+                    self.max
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, index: u64) -> Result<Slot> {
+        let found = match self.dense.get(index as usize) {
+            Some(s) if index <= usize::MAX as u64 => *s,
+            _ => self.sparse.get(&index).copied(),
+        };
+        found.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Memo,
+                format!("Memo value not found at index {index}"),
+            )
+        })
+    }
+}

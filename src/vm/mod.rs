@@ -1,0 +1,871 @@
+//! The unpickling machine: the opcode loop with its stack, marks and memo. It executes
+//! nothing: globals become names and every call is recorded as an [`Object`] node.
+//!
+//! It knows the input only through [`Read`] and produces a [`Graph`]; it knows nothing of
+//! serde, JSON or torch.
+
+mod memo;
+pub(crate) mod text;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::opcode::{self, *};
+use crate::options::Options;
+use crate::read::Read;
+use crate::resolve::compat;
+use crate::resolve::hooks::{ClassAction, Hooks, Literal};
+use crate::value::{Construct, Global, Graph, Node, Object, Slot, Value};
+use memo::Memo;
+use num_bigint::BigInt;
+use std::borrow::Cow;
+use text::Text;
+
+/// Longest text argument of a protocol-0 opcode before it must be a mistake.
+const MAX_LINE: usize = 1 << 30;
+
+pub(crate) struct Vm<'a, 'de, 'h, R> {
+    rd: R,
+    graph: Graph<'de>,
+    stack: Vec<Slot>,
+    marks: Vec<usize>,
+    memo: Memo,
+    proto: u8,
+    opts: &'a Options,
+    hooks: &'a mut Hooks<'h>,
+    alloc: u64,
+    /// The position of the opcode being executed.
+    pos: u64,
+}
+
+/// The outcome of a run: the graph, and the objects in creation order for the resolver.
+pub(crate) struct Loaded<'de> {
+    pub(crate) graph: Graph<'de>,
+}
+
+impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
+    pub(crate) fn new(rd: R, opts: &'a Options, hooks: &'a mut Hooks<'h>) -> Self {
+        Vm {
+            rd,
+            graph: Graph::new(),
+            stack: Vec::with_capacity(64),
+            marks: Vec::with_capacity(16),
+            memo: Memo::new(opts.limits.max_memo),
+            proto: 0,
+            opts,
+            hooks,
+            alloc: 0,
+            pos: 0,
+        }
+    }
+
+    /// Runs up to and including STOP.
+    pub(crate) fn run(mut self) -> Result<Loaded<'de>> {
+        loop {
+            self.pos = self.rd.offset();
+            let code = match self.rd.next_byte() {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    let err = if self.pos == 0 {
+                        Error::new(ErrorKind::Truncated, "Ran out of input")
+                    } else {
+                        Error::truncated()
+                    };
+                    return Err(err.at(self.pos, None));
+                }
+                Err(e) => return Err(e.at(self.pos, None)),
+            };
+            match self.step(code) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    let name = opcode::lookup(code).map(|o| o.name);
+                    return Err(e.at(self.pos, name));
+                }
+            }
+        }
+        Ok(Loaded { graph: self.graph })
+    }
+
+    // ----- stack helpers -------------------------------------------------------------
+
+    #[inline]
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Result<Slot> {
+        if self.stack.len() > self.fence() {
+            Ok(self.stack.pop().unwrap_or(Slot::None))
+        } else {
+            Err(Error::stack_underflow())
+        }
+    }
+
+    #[inline]
+    fn top(&self) -> Result<Slot> {
+        if self.stack.len() > self.fence() {
+            Ok(*self.stack.last().unwrap_or(&Slot::None))
+        } else {
+            Err(Error::stack_underflow())
+        }
+    }
+
+    /// Pops the last mark; returns the stack position it marked.
+    #[inline]
+    fn pop_mark(&mut self) -> Result<usize> {
+        self.marks.pop().ok_or_else(Error::no_mark)
+    }
+
+    #[inline]
+    fn charge(&mut self, bytes: u64) -> Result<()> {
+        self.alloc = self.alloc.saturating_add(bytes);
+        if self.alloc > self.opts.limits.max_alloc {
+            return Err(Error::limit(format!(
+                "the pickle needs more than {} bytes (Limits::max_alloc)",
+                self.opts.limits.max_alloc
+            )));
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn node(&mut self, node: Node<'de>) -> Slot {
+        Slot::Node(self.graph.push(node, self.pos))
+    }
+
+    #[inline]
+    fn push_node(&mut self, node: Node<'de>) {
+        let s = self.node(node);
+        self.stack.push(s);
+    }
+
+    fn push_text(&mut self, text: Text<'de>) -> Result<()> {
+        match text {
+            Text::Str(s) => self.push_node(Node::Str(s)),
+            Text::Codepoints(c) => {
+                self.charge(c.len() as u64 * 4)?;
+                self.push_node(Node::StrCodepoints(c.into_boxed_slice()))
+            }
+        }
+        Ok(())
+    }
+
+    fn push_int(&mut self, i: text::Int) {
+        match i {
+            text::Int::Small(v) => self.stack.push(Slot::Int(v)),
+            text::Int::Big(b) => self.push_node(Node::BigInt(Box::new(b))),
+        }
+    }
+
+    fn push_py2_str(&mut self, bytes: Cow<'de, [u8]>) -> Result<()> {
+        let copy = bytes.clone();
+        match text::decode_py2_str(bytes, self.opts.encoding, self.opts.errors)? {
+            Some(t) => self.push_text(t),
+            None => {
+                self.push_node(Node::Bytes(copy));
+                Ok(())
+            }
+        }
+    }
+
+    fn read_len(&mut self, n: u64) -> Result<Cow<'de, [u8]>> {
+        if let Some(rest) = self.rd.remaining() {
+            if n > rest {
+                return Err(Error::truncated());
+            }
+        }
+        if n > isize::MAX as u64 {
+            return Err(Error::limit(format!(
+                "a length of {n} bytes exceeds this system's maximum size"
+            )));
+        }
+        self.charge(n)?;
+        self.rd.bytes(n)
+    }
+
+    fn line(&mut self) -> Result<Vec<u8>> {
+        Ok(self.rd.line(MAX_LINE)?.as_slice().to_vec())
+    }
+
+    fn line_str(&mut self, what: &str) -> Result<String> {
+        let l = self.line()?;
+        String::from_utf8(l).map_err(|e| {
+            Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "the {what} is not valid UTF-8 at position {}",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })
+    }
+
+    fn memo_index(&mut self, what: &str) -> Result<u64> {
+        let l = self.line()?;
+        match text::parse_int(&l, 20, what)? {
+            text::Int::Small(v) if v >= 0 => Ok(v as u64),
+            text::Int::Small(_) => Err(Error::bad_arg(format!("negative {what} argument"))),
+            text::Int::Big(_) => Err(Error::bad_arg(format!("{what} argument out of range"))),
+        }
+    }
+
+    fn slot_node(&self, slot: Slot) -> Option<&Node<'de>> {
+        match slot {
+            Slot::Node(id) => Some(self.graph.node(id)),
+            _ => None,
+        }
+    }
+
+    fn type_name(&self, slot: Slot) -> &'static str {
+        Value::new(&self.graph, slot).type_name()
+    }
+
+    fn tuple_items(&self, slot: Slot, what: &str) -> Result<Vec<Slot>> {
+        match self.slot_node(slot) {
+            Some(Node::Tuple(t)) => Ok(t.clone()),
+            _ => Err(Error::stack(format!(
+                "{what} argument must be a tuple, not {}",
+                self.type_name(slot)
+            ))),
+        }
+    }
+
+    fn object(
+        &mut self,
+        construct: Construct,
+        callable: Slot,
+        args: Vec<Slot>,
+        kwargs: Option<Slot>,
+    ) {
+        self.push_node(Node::Object(Box::new(Object {
+            construct,
+            callable,
+            args,
+            kwargs,
+            state: None,
+            items: Vec::new(),
+            dictitems: Vec::new(),
+        })));
+    }
+
+    fn global(&mut self, module: Cow<'de, str>, name: Cow<'de, str>) -> Result<Slot> {
+        let (mut module, mut name) = (module, name);
+        if self.proto < 3 && self.opts.fix_imports {
+            if let Some((m, n)) = compat::rename(&module, &name) {
+                module = Cow::Borrowed(m);
+                if let Some(n) = n {
+                    name = Cow::Borrowed(n);
+                }
+            }
+        }
+        if let Some(find_class) = self.hooks.find_class.as_mut() {
+            match find_class(&module, &name)? {
+                ClassAction::Keep => {}
+                ClassAction::Rename { module: m, name: n } => {
+                    module = Cow::Owned(m);
+                    name = Cow::Owned(n);
+                }
+                ClassAction::Replace(lit) => return self.literal(lit),
+                ClassAction::Reject(reason) => {
+                    return Err(Error::new(
+                        ErrorKind::Rejected,
+                        format!("global '{module}.{name}' is forbidden: {reason}"),
+                    ))
+                }
+            }
+        }
+        Ok(self.node(Node::Global(Box::new(Global { module, name }))))
+    }
+
+    fn literal(&mut self, lit: Literal) -> Result<Slot> {
+        // Iterative on purpose: a hook's literal could be deep.
+        enum Work {
+            Lit(Literal),
+            Build { kind: u8, n: usize },
+        }
+        let mut work = vec![Work::Lit(lit)];
+        let mut out: Vec<Slot> = Vec::new();
+        while let Some(w) = work.pop() {
+            match w {
+                Work::Lit(l) => match l {
+                    Literal::None => out.push(Slot::None),
+                    Literal::Bool(b) => out.push(Slot::Bool(b)),
+                    Literal::Int(i) => out.push(Slot::Int(i)),
+                    Literal::Float(f) => out.push(Slot::Float(f)),
+                    Literal::BigInt(b) => {
+                        let s = self.node(Node::BigInt(Box::new(b)));
+                        out.push(s)
+                    }
+                    Literal::Str(s) => {
+                        let s = self.node(Node::Str(Cow::Owned(s)));
+                        out.push(s)
+                    }
+                    Literal::Bytes(b) => {
+                        let s = self.node(Node::Bytes(Cow::Owned(b)));
+                        out.push(s)
+                    }
+                    Literal::Global { module, name } => {
+                        let s = self.node(Node::Global(Box::new(Global {
+                            module: Cow::Owned(module),
+                            name: Cow::Owned(name),
+                        })));
+                        out.push(s)
+                    }
+                    Literal::List(items) => {
+                        work.push(Work::Build {
+                            kind: 0,
+                            n: items.len(),
+                        });
+                        work.extend(items.into_iter().rev().map(Work::Lit));
+                    }
+                    Literal::Tuple(items) => {
+                        work.push(Work::Build {
+                            kind: 1,
+                            n: items.len(),
+                        });
+                        work.extend(items.into_iter().rev().map(Work::Lit));
+                    }
+                    Literal::Dict(pairs) => {
+                        work.push(Work::Build {
+                            kind: 2,
+                            n: pairs.len() * 2,
+                        });
+                        for (k, v) in pairs.into_iter().rev() {
+                            work.push(Work::Lit(v));
+                            work.push(Work::Lit(k));
+                        }
+                    }
+                },
+                Work::Build { kind, n } => {
+                    let items = out.split_off(out.len() - n);
+                    let node = match kind {
+                        0 => Node::List(items),
+                        1 => Node::Tuple(items),
+                        _ => Node::Dict(items.chunks(2).map(|c| (c[0], c[1])).collect()),
+                    };
+                    let s = self.node(node);
+                    out.push(s);
+                }
+            }
+        }
+        Ok(out.pop().unwrap_or(Slot::None))
+    }
+
+    fn persistent(&mut self, pid: Slot) -> Result<()> {
+        if let Some(load) = self.hooks.persistent_load.as_mut() {
+            let lit = load(Value::new(&self.graph, pid))?;
+            let s = self.literal(lit)?;
+            self.stack.push(s);
+        } else {
+            self.push_node(Node::PersId(pid));
+        }
+        Ok(())
+    }
+
+    fn set_items(&mut self, target: Slot, pairs: &[Slot], what: &str) -> Result<()> {
+        if pairs.len() % 2 != 0 {
+            return Err(Error::stack(format!("odd number of items for {what}")));
+        }
+        self.charge(pairs.len() as u64 * 16)?;
+        let tname = self.type_name(target);
+        let Slot::Node(id) = target else {
+            return Err(Error::stack(format!(
+                "{what} on a {tname}: it is not a dict"
+            )));
+        };
+        match self.graph.node_mut(id) {
+            Node::Dict(d) => d.extend(pairs.chunks_exact(2).map(|c| (c[0], c[1]))),
+            Node::Object(o) => o
+                .dictitems
+                .extend(pairs.chunks_exact(2).map(|c| (c[0], c[1]))),
+            _ => {
+                return Err(Error::stack(format!(
+                    "{what} on a {tname}: it is not a dict"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    fn append_items(&mut self, target: Slot, items: &[Slot], what: &str) -> Result<()> {
+        self.charge(items.len() as u64 * 16)?;
+        let tname = self.type_name(target);
+        let Slot::Node(id) = target else {
+            return Err(Error::stack(format!(
+                "{what} on a {tname}: it is not a list"
+            )));
+        };
+        match self.graph.node_mut(id) {
+            Node::List(l) => l.extend_from_slice(items),
+            Node::Object(o) => o.items.extend_from_slice(items),
+            _ => {
+                return Err(Error::stack(format!(
+                    "{what} on a {tname}: it is not a list"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// Executes one opcode; `Ok(false)` after STOP.
+    #[inline]
+    fn step(&mut self, code: u8) -> Result<bool> {
+        match code {
+            BININT1 => {
+                let [b] = self.rd.array::<1>()?;
+                self.stack.push(Slot::Int(b as i64));
+            }
+            BININT2 => {
+                let b = self.rd.array::<2>()?;
+                self.stack.push(Slot::Int(u16::from_le_bytes(b) as i64));
+            }
+            BININT => {
+                let b = self.rd.array::<4>()?;
+                self.stack.push(Slot::Int(i32::from_le_bytes(b) as i64));
+            }
+            BINFLOAT => {
+                let b = self.rd.array::<8>()?;
+                self.stack.push(Slot::Float(f64::from_be_bytes(b)));
+            }
+            SHORT_BINUNICODE => {
+                let [n] = self.rd.array::<1>()?;
+                let b = self.read_len(n as u64)?;
+                let t = text::decode_utf8(b)?;
+                self.push_text(t)?;
+            }
+            BINUNICODE => {
+                let n = u32::from_le_bytes(self.rd.array::<4>()?);
+                let b = self.read_len(n as u64)?;
+                let t = text::decode_utf8(b)?;
+                self.push_text(t)?;
+            }
+            BINUNICODE8 => {
+                let n = u64::from_le_bytes(self.rd.array::<8>()?);
+                let b = self.read_len(n)?;
+                let t = text::decode_utf8(b)?;
+                self.push_text(t)?;
+            }
+            MEMOIZE => {
+                let top = self.top()?;
+                let idx = self.memo.len() as u64;
+                self.memo.put(idx, top)?;
+            }
+            BINPUT => {
+                let [i] = self.rd.array::<1>()?;
+                let top = self.top()?;
+                self.memo.put(i as u64, top)?;
+            }
+            LONG_BINPUT => {
+                let i = u32::from_le_bytes(self.rd.array::<4>()?);
+                let top = self.top()?;
+                self.memo.put(i as u64, top)?;
+            }
+            PUT => {
+                let i = self.memo_index("PUT")?;
+                let top = self.top()?;
+                self.memo.put(i, top)?;
+            }
+            BINGET => {
+                let [i] = self.rd.array::<1>()?;
+                let v = self.memo.get(i as u64)?;
+                self.stack.push(v);
+            }
+            LONG_BINGET => {
+                let i = u32::from_le_bytes(self.rd.array::<4>()?);
+                let v = self.memo.get(i as u64)?;
+                self.stack.push(v);
+            }
+            GET => {
+                let i = self.memo_index("GET")?;
+                let v = self.memo.get(i)?;
+                self.stack.push(v);
+            }
+            MARK => self.marks.push(self.stack.len()),
+            EMPTY_LIST => self.push_node(Node::List(Vec::new())),
+            EMPTY_DICT => self.push_node(Node::Dict(Vec::new())),
+            EMPTY_TUPLE => self.push_node(Node::Tuple(Vec::new())),
+            EMPTY_SET => self.push_node(Node::Set(Vec::new())),
+            APPEND => {
+                let v = self.pop()?;
+                let target = self.top()?;
+                self.append_items(target, &[v], "APPEND")?;
+            }
+            APPENDS => {
+                let m = self.pop_mark()?;
+                if m == 0 || m > self.stack.len() {
+                    return Err(Error::stack_underflow());
+                }
+                let target = self.stack[m - 1];
+                let items = self.stack.split_off(m);
+                self.append_items(target, &items, "APPENDS")?;
+            }
+            SETITEM => {
+                let v = self.pop()?;
+                let k = self.pop()?;
+                let target = self.top()?;
+                self.set_items(target, &[k, v], "SETITEM")?;
+            }
+            SETITEMS => {
+                let m = self.pop_mark()?;
+                if m == 0 || m > self.stack.len() {
+                    return Err(Error::stack_underflow());
+                }
+                let target = self.stack[m - 1];
+                let items = self.stack.split_off(m);
+                self.set_items(target, &items, "SETITEMS")?;
+            }
+            ADDITEMS => {
+                let m = self.pop_mark()?;
+                if m == 0 || m > self.stack.len() {
+                    return Err(Error::stack_underflow());
+                }
+                let target = self.stack[m - 1];
+                let items = self.stack.split_off(m);
+                self.charge(items.len() as u64 * 16)?;
+                let tname = self.type_name(target);
+                let ok = match target {
+                    Slot::Node(id) => match self.graph.node_mut(id) {
+                        Node::Set(s) => {
+                            s.extend_from_slice(&items);
+                            true
+                        }
+                        Node::Object(o) => {
+                            o.items.extend_from_slice(&items);
+                            true
+                        }
+                        _ => false,
+                    },
+                    _ => false,
+                };
+                if !ok {
+                    return Err(Error::stack(format!(
+                        "ADDITEMS on a {tname}: it is not a set"
+                    )));
+                }
+            }
+            TUPLE1 => {
+                let a = self.pop()?;
+                self.push_node(Node::Tuple(vec![a]));
+            }
+            TUPLE2 => {
+                let b = self.pop()?;
+                let a = self.pop()?;
+                self.push_node(Node::Tuple(vec![a, b]));
+            }
+            TUPLE3 => {
+                let c = self.pop()?;
+                let b = self.pop()?;
+                let a = self.pop()?;
+                self.push_node(Node::Tuple(vec![a, b, c]));
+            }
+            TUPLE | LIST | FROZENSET | DICT => {
+                let m = self.pop_mark()?;
+                let m = m.min(self.stack.len());
+                let items = self.stack.split_off(m);
+                self.charge(items.len() as u64 * 16)?;
+                let node = match code {
+                    TUPLE => Node::Tuple(items),
+                    LIST => Node::List(items),
+                    FROZENSET => Node::FrozenSet(items),
+                    _ => {
+                        if items.len() % 2 != 0 {
+                            return Err(Error::stack("odd number of items for DICT"));
+                        }
+                        Node::Dict(items.chunks_exact(2).map(|c| (c[0], c[1])).collect())
+                    }
+                };
+                self.push_node(node);
+            }
+            NONE => self.stack.push(Slot::None),
+            NEWTRUE => self.stack.push(Slot::Bool(true)),
+            NEWFALSE => self.stack.push(Slot::Bool(false)),
+            SHORT_BINBYTES => {
+                let [n] = self.rd.array::<1>()?;
+                let b = self.read_len(n as u64)?;
+                self.push_node(Node::Bytes(b));
+            }
+            BINBYTES => {
+                let n = u32::from_le_bytes(self.rd.array::<4>()?);
+                let b = self.read_len(n as u64)?;
+                self.push_node(Node::Bytes(b));
+            }
+            BINBYTES8 => {
+                let n = u64::from_le_bytes(self.rd.array::<8>()?);
+                let b = self.read_len(n)?;
+                self.push_node(Node::Bytes(b));
+            }
+            BYTEARRAY8 => {
+                let n = u64::from_le_bytes(self.rd.array::<8>()?);
+                let b = self.read_len(n)?;
+                self.push_node(Node::ByteArray(b));
+            }
+            SHORT_BINSTRING => {
+                let [n] = self.rd.array::<1>()?;
+                let b = self.read_len(n as u64)?;
+                self.push_py2_str(b)?;
+            }
+            BINSTRING => {
+                let n = i32::from_le_bytes(self.rd.array::<4>()?);
+                if n < 0 {
+                    return Err(Error::bad_arg("BINSTRING pickle has negative byte count"));
+                }
+                let b = self.read_len(n as u64)?;
+                self.push_py2_str(b)?;
+            }
+            STRING => {
+                let l = self.line()?;
+                let bytes = text::decode_string_literal(&l)?;
+                self.charge(bytes.len() as u64)?;
+                self.push_py2_str(Cow::Owned(bytes))?;
+            }
+            UNICODE => {
+                let l = self.line()?;
+                self.charge(l.len() as u64)?;
+                let t = text::decode_raw_unicode_escape(&l)?;
+                self.push_text(t)?;
+            }
+            INT => {
+                let l = self.line()?;
+                match l.as_slice() {
+                    b"00" => self.stack.push(Slot::Bool(false)),
+                    b"01" => self.stack.push(Slot::Bool(true)),
+                    _ => {
+                        let i = text::parse_int(
+                            &l,
+                            self.opts.limits.max_int_digits,
+                            "int() with base 10",
+                        )?;
+                        self.push_int(i);
+                    }
+                }
+            }
+            LONG => {
+                let mut l = self.line()?;
+                if l.last() == Some(&b'L') {
+                    l.pop();
+                }
+                let i = text::parse_int(&l, self.opts.limits.max_int_digits, "int() with base 10")?;
+                self.push_int(i);
+            }
+            LONG1 | LONG4 => {
+                let n = if code == LONG1 {
+                    self.rd.array::<1>()?[0] as i64
+                } else {
+                    i32::from_le_bytes(self.rd.array::<4>()?) as i64
+                };
+                if n < 0 {
+                    return Err(Error::bad_arg("LONG pickle has negative byte count"));
+                }
+                let b = self.read_len(n as u64)?;
+                if b.len() <= 8 {
+                    let mut buf = if b.last().is_some_and(|&x| x & 0x80 != 0) {
+                        [0xffu8; 8]
+                    } else {
+                        [0u8; 8]
+                    };
+                    buf[..b.len()].copy_from_slice(&b);
+                    self.stack.push(Slot::Int(i64::from_le_bytes(buf)));
+                } else {
+                    let big = BigInt::from_signed_bytes_le(&b);
+                    match i64::try_from(&big) {
+                        Ok(v) => self.stack.push(Slot::Int(v)),
+                        Err(_) => self.push_node(Node::BigInt(Box::new(big))),
+                    }
+                }
+            }
+            FLOAT => {
+                let l = self.line()?;
+                let f = text::parse_float(&l)?;
+                self.stack.push(Slot::Float(f));
+            }
+            POP => {
+                if self.stack.len() > self.fence() {
+                    self.stack.pop();
+                } else if self.marks.pop().is_none() {
+                    return Err(Error::stack_underflow());
+                }
+            }
+            POP_MARK => {
+                let m = self.pop_mark()?;
+                self.stack.truncate(m);
+            }
+            DUP => {
+                let t = self.top()?;
+                self.stack.push(t);
+            }
+            GLOBAL | INST => {
+                let module = self.line_str("module name")?;
+                let name = self.line_str("class name")?;
+                let g = self.global(Cow::Owned(module), Cow::Owned(name))?;
+                if code == GLOBAL {
+                    self.stack.push(g);
+                } else {
+                    let m = self.pop_mark()?;
+                    let args = self.stack.split_off(m.min(self.stack.len()));
+                    self.object(Construct::Inst, g, args, None);
+                }
+            }
+            STACK_GLOBAL => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                let (m, n) = match (self.slot_node(module), self.slot_node(name)) {
+                    (Some(Node::Str(m)), Some(Node::Str(n))) => (m.clone(), n.clone()),
+                    _ => return Err(Error::stack("STACK_GLOBAL requires str")),
+                };
+                let g = self.global(m, n)?;
+                self.stack.push(g);
+            }
+            OBJ => {
+                let m = self.pop_mark()?;
+                let m = m.min(self.stack.len());
+                let mut args = self.stack.split_off(m);
+                if args.is_empty() {
+                    return Err(Error::stack_underflow());
+                }
+                let cls = args.remove(0);
+                self.object(Construct::Inst, cls, args, None);
+            }
+            REDUCE => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                let args = self.tuple_items(args, "REDUCE")?;
+                self.object(Construct::Call, callable, args, None);
+            }
+            NEWOBJ => {
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let args = self.tuple_items(args, "NEWOBJ")?;
+                self.object(Construct::New, cls, args, None);
+            }
+            NEWOBJ_EX => {
+                let kwargs = self.pop()?;
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let args = self.tuple_items(args, "NEWOBJ_EX")?;
+                if !matches!(self.slot_node(kwargs), Some(Node::Dict(_))) {
+                    return Err(Error::stack(format!(
+                        "NEWOBJ_EX kwargs must be a dict, not {}",
+                        self.type_name(kwargs)
+                    )));
+                }
+                self.object(Construct::New, cls, args, Some(kwargs));
+            }
+            BUILD => {
+                let state = self.pop()?;
+                let inst = self.top()?;
+                let tname = self.type_name(inst);
+                match inst {
+                    Slot::Node(id) => match self.graph.node_mut(id) {
+                        Node::Object(o) => o.state = Some(state),
+                        _ => {
+                            return Err(Error::stack(format!(
+                                "BUILD on a {tname}: only objects take state"
+                            )))
+                        }
+                    },
+                    _ => {
+                        return Err(Error::stack(format!(
+                            "BUILD on a {tname}: only objects take state"
+                        )))
+                    }
+                }
+            }
+            PERSID => {
+                let l = self.line_str("persistent id")?;
+                let pid = self.node(Node::Str(Cow::Owned(l)));
+                self.persistent(pid)?;
+            }
+            BINPERSID => {
+                let pid = self.pop()?;
+                self.persistent(pid)?;
+            }
+            EXT1 | EXT2 | EXT4 => {
+                let ext = match code {
+                    EXT1 => self.rd.array::<1>()?[0] as i32,
+                    EXT2 => u16::from_le_bytes(self.rd.array::<2>()?) as i32,
+                    _ => i32::from_le_bytes(self.rd.array::<4>()?),
+                };
+                if ext <= 0 {
+                    return Err(Error::bad_arg("EXT specifies code <= 0"));
+                }
+                let Some((m, n)) = self.hooks.extensions.get(&ext).cloned() else {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        format!("unregistered extension code {ext}"),
+                    ));
+                };
+                let g = self.global(Cow::Owned(m), Cow::Owned(n))?;
+                self.stack.push(g);
+            }
+            NEXT_BUFFER => {
+                let Some(buffers) = self.hooks.buffers.as_mut() else {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        "pickle stream refers to out-of-band data but no *buffers* argument was given",
+                    ));
+                };
+                let Some(buf) = buffers.pop_front() else {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        "not enough out-of-band buffers",
+                    ));
+                };
+                self.push_node(Node::ByteArray(Cow::Owned(buf)));
+            }
+            READONLY_BUFFER => {
+                let t = self.top()?;
+                if let Slot::Node(id) = t {
+                    let node = self.graph.node_mut(id);
+                    if let Node::ByteArray(b) = node {
+                        let b = std::mem::take(b);
+                        *node = Node::Bytes(b);
+                    }
+                }
+            }
+            PROTO => {
+                let [p] = self.rd.array::<1>()?;
+                if p > opcode::HIGHEST_PROTOCOL {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        format!("unsupported pickle protocol: {p}"),
+                    ));
+                }
+                self.proto = p;
+            }
+            FRAME => {
+                let n = u64::from_le_bytes(self.rd.array::<8>()?);
+                if let Some(rest) = self.rd.remaining() {
+                    if n > rest {
+                        return Err(Error::new(
+                            ErrorKind::Truncated,
+                            format!(
+                                "pickle data was truncated: a FRAME of {n} bytes with {rest} bytes left"
+                            ),
+                        ));
+                    }
+                }
+            }
+            STOP => {
+                let v = self.pop()?;
+                self.graph.root = v;
+                return Ok(false);
+            }
+            other => {
+                return Err(Error::new(
+                    ErrorKind::UnknownOpcode,
+                    format!("invalid load key, '{}'.", py_char(other)),
+                ))
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// How CPython's message shows an unknown opcode byte (`'\x00'`, `'{'`).
+fn py_char(b: u8) -> String {
+    if (0x20..0x7f).contains(&b) {
+        (b as char).to_string()
+    } else {
+        format!("\\x{b:02x}")
+    }
+}
