@@ -64,12 +64,9 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             let code = match self.rd.next_byte() {
                 Ok(Some(c)) => c,
                 Ok(None) => {
-                    let err = if self.pos == 0 {
-                        Error::new(ErrorKind::Truncated, "Ran out of input")
-                    } else {
-                        Error::truncated()
-                    };
-                    return Err(err.at(self.pos, None));
+                    return Err(
+                        Error::new(ErrorKind::Truncated, "Ran out of input").at(self.pos, None)
+                    );
                 }
                 Err(e) => return Err(e.at(self.pos, None)),
             };
@@ -179,6 +176,12 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 "a length of {n} bytes exceeds this system's maximum size"
             )));
         }
+        if self.alloc.saturating_add(n) > self.opts.limits.max_alloc {
+            return Err(Error::limit(format!(
+                "a length of {n} bytes exceeds what Limits::max_alloc ({} bytes) leaves",
+                self.opts.limits.max_alloc
+            )));
+        }
         self.charge(n)?;
         self.rd.bytes(n)
     }
@@ -224,7 +227,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         match self.slot_node(slot) {
             Some(Node::Tuple(t)) => Ok(t.clone()),
             _ => Err(Error::stack(format!(
-                "{what} argument must be a tuple, not {}",
+                "{what}: argument list must be a tuple, not {}",
                 self.type_name(slot)
             ))),
         }

@@ -30,8 +30,8 @@ fn trim(s: &[u8]) -> &[u8] {
 pub(crate) fn parse_int(text: &[u8], max_digits: usize, what: &str) -> Result<Int> {
     let bad = || {
         Error::bad_arg(format!(
-            "invalid literal for {what}: {:?}",
-            String::from_utf8_lossy(text)
+            "invalid literal for {what}: '{}'",
+            String::from_utf8_lossy(text).escape_debug()
         ))
     };
     let t = trim(text);
@@ -98,8 +98,8 @@ pub(crate) fn parse_float(text: &[u8]) -> Result<f64> {
         .and_then(|s| s.replace('_', "").parse::<f64>().ok())
         .ok_or_else(|| {
             Error::bad_arg(format!(
-                "could not convert string to float: {:?}",
-                String::from_utf8_lossy(text)
+                "could not convert string to float: '{}'",
+                String::from_utf8_lossy(text).escape_debug()
             ))
         })
 }

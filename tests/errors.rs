@@ -1,0 +1,364 @@
+//! Malformed input: one case per error class, asserting the kind, the byte offset, the
+//! opcode and the message (CPython's wording where CPython has one; the CPython messages
+//! quoted in comments were read off `pickle.loads` of the same bytes).
+
+use serde_pickle_vm::{load_reader, load_slice, ErrorKind, Unpickler};
+
+#[track_caller]
+fn check(data: &[u8], kind: ErrorKind, offset: u64, opcode: Option<&str>, message: &str) {
+    for (how, err) in [
+        ("slice", load_slice(data).unwrap_err()),
+        ("reader", load_reader(data).unwrap_err()),
+    ] {
+        assert_eq!(err.kind(), kind, "{how}: {err}");
+        assert_eq!(err.offset(), Some(offset), "{how}: {err}");
+        assert_eq!(err.opcode(), opcode, "{how}: {err}");
+        assert!(
+            err.message().starts_with(message),
+            "{how}: {:?} does not start with {message:?}",
+            err.message()
+        );
+    }
+}
+
+#[test]
+fn empty_input() {
+    // EOFError: Ran out of input
+    check(b"", ErrorKind::Truncated, 0, None, "Ran out of input");
+}
+
+#[test]
+fn no_stop() {
+    // EOFError: Ran out of input
+    check(
+        b"\x80\x04K\x01",
+        ErrorKind::Truncated,
+        4,
+        None,
+        "Ran out of input",
+    );
+}
+
+#[test]
+fn truncated_argument() {
+    // UnpicklingError: pickle data was truncated
+    check(
+        b"\x80\x04X\x05\x00\x00\x00ab",
+        ErrorKind::Truncated,
+        2,
+        Some("BINUNICODE"),
+        "pickle data was truncated",
+    );
+    check(
+        b"\x80\x04J\x01\x00",
+        ErrorKind::Truncated,
+        2,
+        Some("BININT"),
+        "pickle data was truncated",
+    );
+    check(
+        b"Iabc",
+        ErrorKind::Truncated,
+        0,
+        Some("INT"),
+        "pickle data was truncated",
+    );
+}
+
+#[test]
+fn unknown_opcode() {
+    // UnpicklingError: invalid load key, '\xff'.
+    check(
+        b"\x80\x04\xff.",
+        ErrorKind::UnknownOpcode,
+        2,
+        None,
+        "invalid load key, '\\xff'.",
+    );
+}
+
+#[test]
+fn stack_underflow() {
+    // UnpicklingError: unpickling stack underflow
+    check(
+        b"0.",
+        ErrorKind::Stack,
+        0,
+        Some("POP"),
+        "unpickling stack underflow",
+    );
+    check(
+        b"]a.",
+        ErrorKind::Stack,
+        1,
+        Some("APPEND"),
+        "unpickling stack underflow",
+    );
+    check(
+        b"\x85.",
+        ErrorKind::Stack,
+        0,
+        Some("TUPLE1"),
+        "unpickling stack underflow",
+    );
+    check(
+        b".",
+        ErrorKind::Stack,
+        0,
+        Some("STOP"),
+        "unpickling stack underflow",
+    );
+    // Popping below a MARK is an underflow too.
+    check(
+        b"K\x01(\x85.",
+        ErrorKind::Stack,
+        3,
+        Some("TUPLE1"),
+        "unpickling stack underflow",
+    );
+}
+
+#[test]
+fn missing_mark() {
+    // UnpicklingError: could not find MARK
+    check(
+        b"K\x01t.",
+        ErrorKind::Stack,
+        2,
+        Some("TUPLE"),
+        "could not find MARK",
+    );
+    check(
+        b"]K\x01e.",
+        ErrorKind::Stack,
+        3,
+        Some("APPENDS"),
+        "could not find MARK",
+    );
+}
+
+#[test]
+fn memo_missing() {
+    // UnpicklingError: Memo value not found at index 3
+    check(
+        b"h\x03.",
+        ErrorKind::Memo,
+        0,
+        Some("BINGET"),
+        "Memo value not found at index 3",
+    );
+    // A sparse LONG_BINPUT index works and is found again; a neighbour is not.
+    let g = load_slice(b"K\x07r\xff\xff\xff\xff0j\xff\xff\xff\xff.").unwrap();
+    assert_eq!(g.root().as_i64(), Some(7));
+    check(
+        b"K\x07r\xff\xff\xff\xff0j\xfe\xff\xff\xff.",
+        ErrorKind::Memo,
+        8,
+        Some("LONG_BINGET"),
+        "Memo value not found at index 4294967294",
+    );
+}
+
+#[test]
+fn bad_text_arguments() {
+    check(
+        b"Iabc\n.",
+        ErrorKind::BadArgument,
+        0,
+        Some("INT"),
+        "invalid literal for int",
+    );
+    // ValueError: could not convert string to float: 'x\n'
+    check(
+        b"Fx\n.",
+        ErrorKind::BadArgument,
+        0,
+        Some("FLOAT"),
+        "could not convert string to float",
+    );
+    // ValueError: invalid literal for int() with base 10: '12a\n'
+    check(
+        b"L12a\n.",
+        ErrorKind::BadArgument,
+        0,
+        Some("LONG"),
+        "invalid literal for int()",
+    );
+    // UnpicklingError: the STRING opcode argument must be quoted
+    check(
+        b"Sabc\n.",
+        ErrorKind::BadArgument,
+        0,
+        Some("STRING"),
+        "the STRING opcode argument must be quoted",
+    );
+}
+
+#[test]
+fn bad_utf8() {
+    // UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte
+    check(
+        b"X\x01\x00\x00\x00\xff.",
+        ErrorKind::Decode,
+        0,
+        Some("BINUNICODE"),
+        "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte",
+    );
+}
+
+#[test]
+fn python2_str_under_ascii() {
+    check(
+        b"U\x04caf\xe9.",
+        ErrorKind::Decode,
+        0,
+        Some("SHORT_BINSTRING"),
+        "'ascii' codec can't decode byte 0xe9 in position 3: ordinal not in range(128)",
+    );
+}
+
+#[test]
+fn missing_hooks() {
+    // UnpicklingError: pickle stream refers to out-of-band data but no *buffers* argument was given
+    check(
+        b"\x80\x05\x97.",
+        ErrorKind::Unsupported,
+        2,
+        Some("NEXT_BUFFER"),
+        "pickle stream refers to out-of-band data but no *buffers* argument was given",
+    );
+    // ValueError: unregistered extension code 1
+    check(
+        b"\x80\x02\x82\x01.",
+        ErrorKind::Unsupported,
+        2,
+        Some("EXT1"),
+        "unregistered extension code 1",
+    );
+    let g = Unpickler::new()
+        .extension(1, "collections", "OrderedDict")
+        .load_slice(b"\x80\x02\x82\x01.")
+        .unwrap();
+    assert_eq!(g.root().as_global().unwrap().name, "OrderedDict");
+}
+
+#[test]
+fn reduce_needs_tuple() {
+    // TypeError: argument list must be a tuple
+    check(
+        b"cbuiltins\nlist\n]R.",
+        ErrorKind::Stack,
+        16,
+        Some("REDUCE"),
+        "REDUCE: argument list must be a tuple, not list",
+    );
+}
+
+#[test]
+fn lying_lengths() {
+    // BINBYTES8 claiming 2^62 bytes: an error before any allocation. A slice knows
+    // what remains (truncated); a stream cannot, so the allocation limit answers.
+    let data = b"\x80\x04\x8e\x00\x00\x00\x00\x00\x00\x00\x40.";
+    let err = load_slice(data).unwrap_err();
+    assert_eq!((err.kind(), err.offset()), (ErrorKind::Truncated, Some(2)));
+    let err = load_reader(&data[..]).unwrap_err();
+    assert_eq!((err.kind(), err.offset()), (ErrorKind::Limit, Some(2)));
+    assert!(err.message().contains("4611686018427387904 bytes"), "{err}");
+    // Under the limit but still a lie: the stream grows its buffer only as data comes.
+    let data = b"\x80\x04\x8e\x00\x00\x00\x00\x01\x00\x00\x00.";
+    let err = load_reader(&data[..]).unwrap_err();
+    assert_eq!((err.kind(), err.offset()), (ErrorKind::Truncated, Some(2)));
+    // UnpicklingError: LONG pickle has negative byte count
+    check(
+        b"\x80\x02\x8b\xff\xff\xff\xff.",
+        ErrorKind::BadArgument,
+        2,
+        Some("LONG4"),
+        "LONG pickle has negative byte count",
+    );
+    check(
+        b"T\xff\xff\xff\xff.",
+        ErrorKind::BadArgument,
+        0,
+        Some("BINSTRING"),
+        "BINSTRING pickle has negative byte count",
+    );
+}
+
+#[test]
+fn lying_frame() {
+    let err = load_slice(b"\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00N.").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Truncated);
+    assert_eq!(err.offset(), Some(2));
+    assert_eq!(err.opcode(), Some("FRAME"));
+}
+
+#[test]
+fn unsupported_protocol() {
+    // ValueError: unsupported pickle protocol: 6
+    check(
+        b"\x80\x06N.",
+        ErrorKind::Unsupported,
+        0,
+        Some("PROTO"),
+        "unsupported pickle protocol: 6",
+    );
+}
+
+#[test]
+fn malformed_containers() {
+    // UnpicklingError: odd number of items for DICT
+    check(
+        b"(K\x01d.",
+        ErrorKind::Stack,
+        3,
+        Some("DICT"),
+        "odd number of items for DICT",
+    );
+    check(
+        b"]K\x01K\x02s.",
+        ErrorKind::Stack,
+        5,
+        Some("SETITEM"),
+        "SETITEM on a list",
+    );
+    check(
+        b"]}b.",
+        ErrorKind::Stack,
+        2,
+        Some("BUILD"),
+        "BUILD on a list",
+    );
+    // UnpicklingError: STACK_GLOBAL requires str
+    check(
+        b"\x80\x04K\x01K\x02\x93.",
+        ErrorKind::Stack,
+        6,
+        Some("STACK_GLOBAL"),
+        "STACK_GLOBAL requires str",
+    );
+}
+
+#[test]
+fn digit_limit() {
+    // CPython: ValueError: Exceeds the limit (4300 digits) for integer string conversion
+    let mut data = b"L".to_vec();
+    data.extend(std::iter::repeat_n(b'7', 5000));
+    data.extend_from_slice(b"\n.");
+    check(
+        &data,
+        ErrorKind::Limit,
+        0,
+        Some("LONG"),
+        "Exceeds the limit (4300 digits)",
+    );
+}
+
+#[test]
+fn display_has_position() {
+    let err = load_slice(b"\x80\x04X\x05\x00\x00\x00ab").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "pickle data was truncated (at byte 2, opcode BINUNICODE)"
+    );
+}
