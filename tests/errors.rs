@@ -362,3 +362,23 @@ fn display_has_position() {
         "pickle data was truncated (at byte 2, opcode BINUNICODE)"
     );
 }
+
+#[test]
+fn underflow_on_empty_stack_never_panics() {
+    for op in [
+        b'a', b'e', b's', b'u', 0x90, b'b', b'R', 0x81, 0x92, b'0', b'2', b'1', b't', b'l', b'd',
+        b'o', 0x93, b'Q', 0x98, 0x94, b'q',
+    ] {
+        for prefix in [&b""[..], b"(", b"((", b"N(", b"](", b"}("] {
+            let mut data = prefix.to_vec();
+            data.push(op);
+            if op == b'q' {
+                data.push(0);
+            }
+            data.push(b'.');
+            // Any outcome but a panic is fine; most are errors.
+            let _ = load_slice(&data);
+            let _ = load_reader(&data[..]);
+        }
+    }
+}

@@ -254,3 +254,16 @@ impl<'de> Node<'de> {
         }
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(std::mem::size_of::<super::Slot>(), 16);
+        assert!(
+            std::mem::size_of::<super::Node<'static>>() <= 32,
+            "{}",
+            std::mem::size_of::<super::Node<'static>>()
+        );
+    }
+}

@@ -365,49 +365,85 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         Ok(())
     }
 
-    fn set_items(&mut self, target: Slot, pairs: &[Slot], what: &str) -> Result<()> {
-        if pairs.len() % 2 != 0 {
+    /// SETITEM(S): moves the pairs `stack[from..]` into the dict or object at `target`.
+    fn set_items_from(&mut self, target: Slot, from: usize, what: &str) -> Result<()> {
+        let n = self.stack.len() - from;
+        if n == 0 {
+            return Ok(());
+        }
+        if n % 2 != 0 {
             return Err(Error::stack(format!("odd number of items for {what}")));
         }
-        self.charge(pairs.len() as u64 * 16)?;
-        let tname = self.type_name(target);
-        let Slot::Node(id) = target else {
-            return Err(Error::stack(format!(
-                "{what} on a {tname}: it is not a dict"
-            )));
+        self.charge(n as u64 * 16)?;
+        let pairs = self.stack[from..].chunks_exact(2).map(|c| (c[0], c[1]));
+        let done = match target {
+            Slot::Node(id) => match self.graph.node_mut(id) {
+                Node::Dict(d) => {
+                    d.extend(pairs);
+                    true
+                }
+                Node::Object(o) => {
+                    o.dictitems.extend(pairs);
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
         };
-        match self.graph.node_mut(id) {
-            Node::Dict(d) => d.extend(pairs.chunks_exact(2).map(|c| (c[0], c[1]))),
-            Node::Object(o) => o
-                .dictitems
-                .extend(pairs.chunks_exact(2).map(|c| (c[0], c[1]))),
-            _ => {
-                return Err(Error::stack(format!(
-                    "{what} on a {tname}: it is not a dict"
-                )))
-            }
+        if !done {
+            return Err(Error::stack(format!(
+                "{what} on a {}: it is not a dict",
+                self.type_name(target)
+            )));
         }
+        self.stack.truncate(from);
         Ok(())
     }
 
-    fn append_items(&mut self, target: Slot, items: &[Slot], what: &str) -> Result<()> {
-        self.charge(items.len() as u64 * 16)?;
-        let tname = self.type_name(target);
-        let Slot::Node(id) = target else {
-            return Err(Error::stack(format!(
-                "{what} on a {tname}: it is not a list"
-            )));
-        };
-        match self.graph.node_mut(id) {
-            Node::List(l) => l.extend_from_slice(items),
-            Node::Object(o) => o.items.extend_from_slice(items),
-            _ => {
-                return Err(Error::stack(format!(
-                    "{what} on a {tname}: it is not a list"
-                )))
-            }
+    /// APPEND(S)/ADDITEMS: moves `stack[from..]` into the list, set or object at `target`.
+    fn append_items_from(&mut self, target: Slot, from: usize, what: &str) -> Result<()> {
+        let n = self.stack.len() - from;
+        if n == 0 {
+            return Ok(());
         }
+        self.charge(n as u64 * 16)?;
+        let items = &self.stack[from..];
+        let done = match target {
+            Slot::Node(id) => match (self.graph.node_mut(id), what) {
+                (Node::List(l), "APPEND" | "APPENDS") => {
+                    l.extend_from_slice(items);
+                    true
+                }
+                (Node::Set(l), "ADDITEMS") => {
+                    l.extend_from_slice(items);
+                    true
+                }
+                (Node::Object(o), _) => {
+                    o.items.extend_from_slice(items);
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        if !done {
+            let kind = if what == "ADDITEMS" { "set" } else { "list" };
+            return Err(Error::stack(format!(
+                "{what} on a {}: it is not a {kind}",
+                self.type_name(target)
+            )));
+        }
+        self.stack.truncate(from);
         Ok(())
+    }
+
+    /// The target below the last mark for APPENDS/SETITEMS/ADDITEMS, and the mark.
+    fn mark_target(&mut self) -> Result<(Slot, usize)> {
+        let m = self.pop_mark()?;
+        if m == 0 || m > self.stack.len() || m <= self.fence() {
+            return Err(Error::stack_underflow());
+        }
+        Ok((self.stack[m - 1], m))
     }
 
     /// Executes one opcode; `Ok(false)` after STOP.
@@ -489,62 +525,32 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             EMPTY_TUPLE => self.push_node(Node::Tuple(Vec::new())),
             EMPTY_SET => self.push_node(Node::Set(Vec::new())),
             APPEND => {
-                let v = self.pop()?;
-                let target = self.top()?;
-                self.append_items(target, &[v], "APPEND")?;
+                if self.stack.len() < self.fence() + 2 {
+                    return Err(Error::stack_underflow());
+                }
+                let from = self.stack.len() - 1;
+                let target = self.stack[from - 1];
+                self.append_items_from(target, from, "APPEND")?;
             }
             APPENDS => {
-                let m = self.pop_mark()?;
-                if m == 0 || m > self.stack.len() {
-                    return Err(Error::stack_underflow());
-                }
-                let target = self.stack[m - 1];
-                let items = self.stack.split_off(m);
-                self.append_items(target, &items, "APPENDS")?;
+                let (target, m) = self.mark_target()?;
+                self.append_items_from(target, m, "APPENDS")?;
             }
             SETITEM => {
-                let v = self.pop()?;
-                let k = self.pop()?;
-                let target = self.top()?;
-                self.set_items(target, &[k, v], "SETITEM")?;
+                if self.stack.len() < self.fence() + 3 {
+                    return Err(Error::stack_underflow());
+                }
+                let from = self.stack.len() - 2;
+                let target = self.stack[from - 1];
+                self.set_items_from(target, from, "SETITEM")?;
             }
             SETITEMS => {
-                let m = self.pop_mark()?;
-                if m == 0 || m > self.stack.len() {
-                    return Err(Error::stack_underflow());
-                }
-                let target = self.stack[m - 1];
-                let items = self.stack.split_off(m);
-                self.set_items(target, &items, "SETITEMS")?;
+                let (target, m) = self.mark_target()?;
+                self.set_items_from(target, m, "SETITEMS")?;
             }
             ADDITEMS => {
-                let m = self.pop_mark()?;
-                if m == 0 || m > self.stack.len() {
-                    return Err(Error::stack_underflow());
-                }
-                let target = self.stack[m - 1];
-                let items = self.stack.split_off(m);
-                self.charge(items.len() as u64 * 16)?;
-                let tname = self.type_name(target);
-                let ok = match target {
-                    Slot::Node(id) => match self.graph.node_mut(id) {
-                        Node::Set(s) => {
-                            s.extend_from_slice(&items);
-                            true
-                        }
-                        Node::Object(o) => {
-                            o.items.extend_from_slice(&items);
-                            true
-                        }
-                        _ => false,
-                    },
-                    _ => false,
-                };
-                if !ok {
-                    return Err(Error::stack(format!(
-                        "ADDITEMS on a {tname}: it is not a set"
-                    )));
-                }
+                let (target, m) = self.mark_target()?;
+                self.append_items_from(target, m, "ADDITEMS")?;
             }
             TUPLE1 => {
                 let a = self.pop()?;
