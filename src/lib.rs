@@ -2,8 +2,10 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod dis;
 mod error;
 pub mod opcode;
+pub mod pyrepr;
 mod read;
 pub mod value;
 
