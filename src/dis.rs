@@ -857,10 +857,9 @@ fn is_py_space(c: u8) -> bool {
 /// underscores between them, and CPython's 4300-digit limit.
 fn parse_int(s: &[u8]) -> Result<Int> {
     let invalid = || {
-        let mut r = bytes_repr(s);
-        if r.len() > 200 {
-            r.truncate(200); // `%.200R`; the repr is ASCII
-        }
+        // CPython reprs the first 200 bytes, then `%.200R` cuts that repr (ASCII) to 200.
+        let mut r = bytes_repr(&s[..s.len().min(200)]);
+        r.truncate(200);
         Error::bad_arg(format!("invalid literal for int() with base 10: {r}"))
     };
     let mut i = 0;

@@ -140,8 +140,21 @@ pub fn float_repr(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "inf" } else { "-inf" }.to_string();
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: `-1.2345e-7`, `1e16`.
-    let sci = format!("{x:e}");
+    // Rust's `{:e}` gives the shortest round-trip digits: `-1.2345e-7`, `1e16`. When
+    // two strings of that length round-trip and `x` lies exactly halfway between them,
+    // it rounds up where Python's dtoa picks the even one; the correctly rounded
+    // (ties-to-even) formatting at the same precision is Python's choice then.
+    let mut sci = format!("{x:e}");
+    let ndigits = sci
+        .split('e')
+        .next()
+        .map_or(0, |m| m.bytes().filter(u8::is_ascii_digit).count());
+    if ndigits > 1 {
+        let even = format!("{:.*e}", ndigits - 1, x);
+        if even != sci && even.parse::<f64>() == Ok(x) {
+            sci = even;
+        }
+    }
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let (neg, mantissa) = match mantissa.strip_prefix('-') {
@@ -939,6 +952,7 @@ mod tests {
             (-2.5, "-2.5"),
             (0.1 + 0.2, "0.30000000000000004"),
             (123.456, "123.456"),
+            (-2.500_190_734_863_281_25, "-2.5001907348632812"),
         ] {
             assert_eq!(float_repr(x), s);
         }

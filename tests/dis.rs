@@ -279,3 +279,38 @@ fn never_panics_on_prefixes_and_flips() {
         let _ = dis_to_string(&d, &DisOptions::default());
     }
 }
+
+/// A differential corpus in the format of `fixtures/dis/mutants.json`, named by the
+/// `DIS_CORPUS` environment variable (for ad-hoc runs against fresh pickletools output).
+#[test]
+#[ignore = "needs DIS_CORPUS=path/to/corpus.json"]
+fn external_corpus() {
+    let path = std::env::var("DIS_CORPUS").expect("set DIS_CORPUS");
+    let cases: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut failures = Vec::new();
+    let cases = cases.as_array().unwrap();
+    for (i, case) in cases.iter().enumerate() {
+        let data = hex(case["hex"].as_str().unwrap());
+        let opts = DisOptions {
+            indent: case["indent"].as_u64().unwrap() as usize,
+            annotate: case["annotate"].as_u64().unwrap() as usize,
+        };
+        let (got, err) = run(&data, &opts);
+        let want = case["out"].as_str().unwrap();
+        let want_err = case["error"].as_str().map(py_message);
+        if got != want || err.as_deref() != want_err {
+            failures.push(format!(
+                "#{i} {}: {} / error {err:?}, want {want_err:?}",
+                case["hex"],
+                first_diff(&got, want)
+            ));
+        }
+    }
+    failures.truncate(30);
+    assert!(
+        failures.is_empty(),
+        "of {}:\n{}",
+        cases.len(),
+        failures.join("\n")
+    );
+}
