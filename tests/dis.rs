@@ -105,9 +105,12 @@ fn damaged_pickles_match_pickletools() {
 }
 
 /// The shared fixture corpus (another branch generates it); skipped until it exists.
+/// Entries are `{file, dis, dis_annotate}` with paths relative to the manifest.
 #[test]
 fn fixture_manifest_matches_pickletools() {
-    let base = root().join("fixtures/pickles");
+    // `PICKLE_FIXTURES_DIR` points at another copy of the corpus (e.g. a worktree).
+    let base = std::env::var_os("PICKLE_FIXTURES_DIR")
+        .map_or_else(|| root().join("fixtures/pickles"), PathBuf::from);
     let Ok(text) = std::fs::read_to_string(base.join("manifest.json")) else {
         eprintln!("fixtures/pickles/manifest.json not present; skipping");
         return;
