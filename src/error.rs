@@ -86,6 +86,7 @@ impl Error {
         self
     }
 
+    #[allow(dead_code)] // for the serde layer
     pub(crate) fn with_offset(mut self, offset: u64) -> Self {
         if self.0.offset.is_none() {
             self.0.offset = Some(offset);
@@ -95,6 +96,7 @@ impl Error {
 
     /// Prepends a path segment (`.field` or `[3]`) to the error's path; used while the
     /// error travels up out of a nested value.
+    #[allow(dead_code)] // for the serde layer
     pub(crate) fn in_path(mut self, segment: &str) -> Self {
         match &mut self.0.path {
             Some(p) => {

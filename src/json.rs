@@ -55,7 +55,7 @@ fn shared_nodes(graph: &Graph<'_>) -> Vec<bool> {
     let n = graph.nodes.len();
     let mut count = vec![0u8; n];
     let mut stack: Vec<NodeId> = Vec::new();
-    let mut visit = |slot: Slot, count: &mut Vec<u8>, stack: &mut Vec<NodeId>| {
+    let visit = |slot: Slot, count: &mut Vec<u8>, stack: &mut Vec<NodeId>| {
         if let Slot::Node(id) = slot {
             if !tracked(graph.node(id)) {
                 return;
@@ -335,7 +335,7 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
         } else if f.is_infinite() {
             write_str(&mut self.out, if f > 0.0 { "inf" } else { "-inf" });
         } else {
-            self.out.write_str(&float_repr(f)).ok();
+            self.out.write_str(&crate::pyrepr::float_repr(f)).ok();
         }
         self.wrap_close();
     }
@@ -567,47 +567,4 @@ fn write_str<W: std::fmt::Write>(out: &mut W, s: &str) {
     }
     out.write_str(&s[start..]).ok();
     out.write_char('"').ok();
-}
-
-/// Python's `repr(float)` for a finite float: the shortest digits that round-trip, in
-/// fixed notation when the exponent is in [-4, 16), else `d.ddde+XX`.
-pub(crate) fn float_repr(f: f64) -> String {
-    let sci = format!("{:e}", f); // e.g. "-1.5e-7", "1e16", "0e0"
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (neg, mant) = match mant.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mant),
-    };
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    if (-4..16).contains(&exp) {
-        if exp >= 0 {
-            let e = exp as usize;
-            if digits.len() > e + 1 {
-                out.push_str(&digits[..e + 1]);
-                out.push('.');
-                out.push_str(&digits[e + 1..]);
-            } else {
-                out.push_str(&digits);
-                out.extend(std::iter::repeat_n('0', e + 1 - digits.len()));
-                out.push_str(".0");
-            }
-        } else {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
-            out.push_str(&digits);
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs()).ok();
-    }
-    out
 }

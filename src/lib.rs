@@ -2,11 +2,13 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod dis;
 mod error;
 pub mod json;
 mod load;
 pub mod opcode;
 mod options;
+mod pyrepr;
 mod read;
 mod resolve;
 pub mod value;

@@ -23,14 +23,6 @@ impl<'de> Bytes<'de, '_> {
             Bytes::Copied(b) => b,
         }
     }
-
-    #[inline]
-    pub(crate) fn into_cow(self) -> Cow<'de, [u8]> {
-        match self {
-            Bytes::Borrowed(b) => Cow::Borrowed(b),
-            Bytes::Copied(b) => Cow::Owned(b.to_vec()),
-        }
-    }
 }
 
 /// The reader interface of the VM.

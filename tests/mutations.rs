@@ -44,7 +44,12 @@ fn truncation_at_every_byte() {
         for end in 0..data.len() {
             let cut = &data[..end];
             // A pickle cut before its STOP never loads.
-            assert!(load_slice(cut).is_err(), "a cut at {end} of {} loads: {:?}", data.len(), &data[..end.min(40)]);
+            assert!(
+                load_slice(cut).is_err(),
+                "a cut at {end} of {} loads: {:?}",
+                data.len(),
+                &data[..end.min(40)]
+            );
             exercise(cut);
         }
     }

@@ -87,7 +87,7 @@ fn fixtures_render_as_cpython_says() {
                 }
                 (None, Some(want)) => {
                     let want = expected(want);
-                    for (how, got) in [("slice", from_slice), ("reader", from_reader.map(|g| g))] {
+                    for (how, got) in [("slice", from_slice), ("reader", from_reader)] {
                         match got {
                             Ok(g) => {
                                 let got = to_string(&g, &JsonOptions::default());

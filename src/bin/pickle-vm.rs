@@ -8,6 +8,7 @@
 //! status is non-zero.
 
 use clap::{Parser, Subcommand};
+use serde_pickle_vm::dis::{self, DisOptions};
 use serde_pickle_vm::json::{self, JsonOptions};
 use serde_pickle_vm::{Encoding, Errors, Options, Unpickler};
 use std::io::{self, Read, Write};
@@ -104,8 +105,18 @@ fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
         }
         Command::Dis { file, annotate } => {
-            let _ = (file, annotate);
-            return Err("dis: not built yet".into());
+            let data = read_input(&file)?;
+            let options = if annotate {
+                DisOptions::annotated()
+            } else {
+                DisOptions::default()
+            };
+            // Like pickletools, print what could be disassembled before the error.
+            let mut text = String::new();
+            let result = dis::dis_fmt(&data, &mut text, &options);
+            out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+            out.flush().map_err(|e| e.to_string())?;
+            result.map_err(|e| format!("{}: {e}", file.display()))?;
         }
     }
     out.flush().map_err(|e| e.to_string())

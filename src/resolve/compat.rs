@@ -63,8 +63,11 @@ pub(crate) static IMPORT_MAPPING: &[(&str, &str)] = &[
     ("xmlrpclib", "xmlrpc.client"),
 ];
 
+/// A `(module, qualified name)` pair.
+type Name = (&'static str, &'static str);
+
 /// `((old module, old name), (new module, new name))`, sorted by the old pair.
-pub(crate) static NAME_MAPPING: &[((&str, &str), (&str, &str))] = &[
+pub(crate) static NAME_MAPPING: &[(Name, Name)] = &[
     (
         ("UserDict", "IterableUserDict"),
         ("collections", "UserDict"),
