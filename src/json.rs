@@ -74,12 +74,18 @@ fn shared_nodes(graph: &Graph<'_>) -> Vec<bool> {
     count.into_iter().map(|c| c > 1).collect()
 }
 
-/// Scalars (None, bool, int, float, str, bytes, globals) have no identity in the JSON.
+/// Scalars (None, bool, int, float, str, bytes, globals) have no identity in the JSON,
+/// nor has the empty tuple (a singleton in CPython, so its identity means nothing).
 fn tracked(node: &Node<'_>) -> bool {
-    !matches!(
-        node,
-        Node::BigInt(_) | Node::Str(_) | Node::StrCodepoints(_) | Node::Bytes(_) | Node::Global(_)
-    )
+    match node {
+        Node::BigInt(_)
+        | Node::Str(_)
+        | Node::StrCodepoints(_)
+        | Node::Bytes(_)
+        | Node::Global(_) => false,
+        Node::Tuple(t) => !t.is_empty(),
+        _ => true,
+    }
 }
 
 /// Calls `f` on every edge of `node`, in rendering order.

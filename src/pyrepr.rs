@@ -122,8 +122,7 @@ fn push_repr(out: &mut String, b: &[u8], always_escape_squote: bool) {
 /// notation when the decimal exponent is in `-4..16` and in exponent notation
 /// otherwise; `inf`, `-inf`, `nan` and `-0.0` as Python spells them.
 ///
-/// ```
-/// use serde_pickle_vm::pyrepr::float_repr;
+/// ```text
 /// assert_eq!(float_repr(1.0), "1.0");
 /// assert_eq!(float_repr(0.1), "0.1");
 /// assert_eq!(float_repr(1e16), "1e+16");

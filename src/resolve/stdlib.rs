@@ -94,6 +94,14 @@ fn int_of(graph: &Graph<'_>, slot: Slot) -> Option<i64> {
     }
 }
 
+fn is_int(graph: &Graph<'_>, slot: Slot) -> bool {
+    match slot {
+        Slot::Int(_) => true,
+        Slot::Node(id) => matches!(graph.node(id), Node::BigInt(_)),
+        _ => false,
+    }
+}
+
 fn float_of(slot: Slot) -> Option<f64> {
     match slot {
         Slot::Float(f) => Some(f),
@@ -137,6 +145,12 @@ fn plain(obj: &Object) -> bool {
 
 fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
     let (module, name) = global_name(graph, obj.callable)?;
+    // Python 2's name for builtins, in pickles whose protocol did not trigger the rename.
+    let module = if module == "__builtin__" {
+        "builtins"
+    } else {
+        module
+    };
     let args = obj.args.as_slice();
     let call = obj.construct == Construct::Call;
     match (module, name) {
@@ -312,6 +326,13 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
             [cls, _, _] if global_name(graph, *cls) == Some(("uuid", "UUID")) => uuid(graph, obj),
             _ => None,
         },
+        ("builtins", "range")
+            if call && plain(obj) && !(1..=3).contains(&args.len())
+                || args.iter().any(|a| !is_int(graph, *a))
+                || (args.len() == 3 && args[2] == Slot::Int(0)) =>
+        {
+            None
+        }
         ("builtins", "range") | ("builtins", "slice") if call && plain(obj) => {
             let parts = match (name, args) {
                 ("range", [stop]) => [Slot::Int(0), *stop, Slot::Int(1)],
@@ -365,6 +386,10 @@ fn tz_offset(graph: &Graph<'_>, tz: Option<Slot>) -> Option<Option<UtcOffset>> {
                 microseconds,
             } => {
                 let total = (days * 86_400 + seconds) * 1_000_000 + microseconds;
+                // Python: the offset must be strictly between -24 and 24 hours.
+                if total.abs() >= 86_400 * 1_000_000 {
+                    return None;
+                }
                 Some(Some(UtcOffset {
                     seconds: i32::try_from(total / 1_000_000).ok()?,
                     microseconds: (total % 1_000_000) as i32,

@@ -125,7 +125,7 @@ pub enum Node<'de> {
 /// let graph = serde_pickle_vm::load_slice(b"\x80\x04]\x94(K\x01K\x02e.").unwrap();
 /// let root = graph.root();
 /// assert_eq!(root.len(), Some(2));
-/// assert_eq!(root[1].as_i64(), Some(2));
+/// assert_eq!(root.get(1).and_then(|v| v.as_i64()), Some(2));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Graph<'de> {
