@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""Benchmark serde_pickle_vm against CPython's pickle.loads on the same bytes.
+
+    python3 benches/compare.py                 # generate data if missing, bench, print table
+    python3 benches/compare.py --quick         # smoke run: short criterion runs, 3 CPython runs
+    python3 benches/compare.py --protocol 2    # the same workloads pickled with protocol 2
+    python3 benches/compare.py --generate-only # only write target/bench-data/*.pkl
+    python3 benches/compare.py --no-cargo      # reuse the last criterion results
+
+Steps: (1) write the workloads with CPython's pickle (protocol 5 by default) to
+target/bench-data/<name>.pkl (<name>.p<N>.pkl for other protocols), unless present;
+(2) run `cargo bench --bench vm` (and `--bench typed` when that bench exists) and read
+criterion's median from target/criterion/<group>/<bench>/new/estimates.json; (3) time
+pickle.loads in this process with the GC disabled; (4) measure the peak RSS growth of
+loading the records workload on both sides, one subprocess per measurement; (5) print a
+Markdown table. See benches/README.md for what exactly is measured.
+"""
+
+import argparse
+import gc
+import json
+import os
+import pickle
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATOR_VERSION = "1"
+
+WORKLOADS = [
+    "ints_1m",
+    "floats_1m",
+    "strs_1m",
+    "records_200k",
+    "objects_200k",
+    "shared_1m",
+    "bytes_256m",
+]
+# The memory target applies to these; the others are measured for information.
+MEM_TARGET = ["records_200k"]
+# Extra criterion benches of group `vm`, reported against the same CPython number.
+VARIANTS = {
+    "bytes_256m": [("reader_bytes_256m", "load_reader (copies the bytes)")],
+    "records_200k": [("reader_records_200k", "load_reader (copies the strings)")],
+}
+
+
+class Greeter:
+    """A plain class with three attributes: pickled as NEWOBJ (copyreg.__newobj__) + BUILD."""
+
+    def __init__(self, name, greeting, count):
+        self.name = name
+        self.greeting = greeting
+        self.count = count
+
+
+# ----- workloads ------------------------------------------------------------------------
+
+
+def make_ints():
+    # A realistic mix: mostly small (BININT1/BININT2), many 32-bit (BININT), some 64-bit
+    # (LONG1, 8 bytes) and 1% beyond 64 bits (LONG1, big ints).
+    r = random.Random(1)
+    out = []
+    for _ in range(1_000_000):
+        p = r.random()
+        if p < 0.40:
+            out.append(r.randrange(256))
+        elif p < 0.60:
+            out.append(r.randrange(256, 65536))
+        elif p < 0.85:
+            out.append(r.randrange(-(2**31), 2**31))
+        elif p < 0.99:
+            out.append(r.randrange(-(2**62), 2**62))
+        else:
+            out.append(r.randrange(-(2**100), 2**100))
+    return out
+
+
+def make_floats():
+    r = random.Random(2)
+    return [r.gauss(0.0, 1e6) for _ in range(1_000_000)]
+
+
+def make_strs():
+    # 1M distinct short strings, 3-14 characters; 5% non-ASCII.
+    r = random.Random(3)
+    prefixes = ["id", "user_", "x", "item-", "k", "node/", "caf\u00e9", "\u540d\u524d"]
+    weights = [20, 20, 15, 15, 15, 10, 3, 2]
+    ps = r.choices(prefixes, weights, k=1_000_000)
+    return [f"{p}{i}" for i, p in enumerate(ps)]
+
+
+def make_records():
+    return [
+        {"id": i, "name": f"user{i}", "score": i * 0.5, "tags": ["a", "b"], "active": i % 2 == 0}
+        for i in range(200_000)
+    ]
+
+
+def make_objects():
+    return [Greeter(f"user{i}", "hello" if i % 3 else "hi", i) for i in range(200_000)]
+
+
+def make_shared():
+    x = {"id": 1, "name": "shared", "tags": ["a", "b"]}
+    return [x] * 1_000_000
+
+
+def make_bytes():
+    return bytes(range(256)) * (1 << 20)  # 256 MiB
+
+
+MAKERS = {
+    "ints_1m": make_ints,
+    "floats_1m": make_floats,
+    "strs_1m": make_strs,
+    "records_200k": make_records,
+    "objects_200k": make_objects,
+    "shared_1m": make_shared,
+    "bytes_256m": make_bytes,
+}
+
+
+def file_name(name, proto):
+    return f"{name}.pkl" if proto == 5 else f"{name}.p{proto}.pkl"
+
+
+def generate(data_dir, proto, names, force=False):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stamp = data_dir / f"VERSION.p{proto}"
+    if stamp.exists() and stamp.read_text().strip() != GENERATOR_VERSION:
+        force = True
+    for name in names:
+        path = data_dir / file_name(name, proto)
+        if path.exists() and not force:
+            continue
+        t0 = time.perf_counter()
+        obj = MAKERS[name]()
+        data = pickle.dumps(obj, protocol=proto)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        print(
+            f"  wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
+            f" ({len(data) / 2**20:.1f} MiB, {time.perf_counter() - t0:.1f} s)",
+            file=sys.stderr,
+        )
+        del obj, data
+    stamp.write_text(GENERATOR_VERSION + "\n")
+
+
+# ----- cargo / criterion ----------------------------------------------------------------
+
+
+def target_dir():
+    try:
+        meta = subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+            cwd=ROOT, check=True, capture_output=True, text=True,
+        )
+        return Path(json.loads(meta.stdout)["target_directory"])
+    except Exception:
+        return ROOT / "target"
+
+
+def has_bench(name):
+    cargo = (ROOT / "Cargo.toml").read_text()
+    return (ROOT / "benches" / f"{name}.rs").exists() and f'name = "{name}"' in cargo
+
+
+def cargo_bench(bench, env, filters):
+    cmd = ["cargo", "bench", "--bench", bench, "--"] + filters
+    print(f"$ {' '.join(cmd)}", file=sys.stderr)
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+
+
+def criterion_median_ms(tdir, group, bench, since):
+    est = tdir / "criterion" / group / bench / "new" / "estimates.json"
+    if not est.exists():
+        return None, False
+    stale = est.stat().st_mtime < since
+    e = json.loads(est.read_text())
+    return e["median"]["point_estimate"] / 1e6, stale
+
+
+# ----- CPython --------------------------------------------------------------------------
+
+
+def time_cpython(data, runs):
+    """Median and best of `runs` pickle.loads calls (GC disabled), and of loads + free."""
+    loads, total = [], []
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            obj = pickle.loads(data)
+            t1 = time.perf_counter()
+            del obj
+            t2 = time.perf_counter()
+            loads.append(t1 - t0)
+            total.append(t2 - t0)
+    finally:
+        gc.enable()
+    return {
+        "median_ms": statistics.median(loads) * 1e3,
+        "best_ms": min(loads) * 1e3,
+        "free_median_ms": statistics.median(total) * 1e3,
+    }
+
+
+PY_MEM = r"""
+import gc, json, pickle, sys, time
+class Greeter:
+    pass
+def kib(field):
+    for l in open("/proc/self/status"):
+        if l.startswith(field):
+            return int(l.split()[1])
+data = open(sys.argv[1], "rb").read()
+gc.collect()
+gc.disable()
+before = kib("VmRSS:")
+t0 = time.perf_counter()
+obj = pickle.loads(data)
+t1 = time.perf_counter()
+peak = kib("VmHWM:")
+del obj
+t2 = time.perf_counter()
+print(json.dumps({"rss_before_kib": before, "peak_kib": peak,
+                  "load_ms": (t1 - t0) * 1e3, "load_free_ms": (t2 - t0) * 1e3}))
+"""
+
+
+def mem_python(path):
+    out = subprocess.run([sys.executable, "-c", PY_MEM, str(path)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def mem_rust(path, mode):
+    exe = target_dir() / "release" / "examples" / "bench_mem"
+    out = subprocess.run([str(exe), str(path), mode], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+# ----- main -----------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--protocol", type=int, default=5, choices=[2, 4, 5])
+    ap.add_argument("--data-dir", type=Path, default=None)
+    ap.add_argument("--generate-only", action="store_true")
+    ap.add_argument("--regenerate", action="store_true", help="rewrite the data even if present")
+    ap.add_argument("--quick", action="store_true", help="short criterion runs, 3 CPython runs")
+    ap.add_argument("--runs", type=int, default=None, help="CPython runs per workload (default 7)")
+    ap.add_argument("--no-cargo", action="store_true", help="reuse the last criterion results")
+    ap.add_argument("--no-mem", action="store_true", help="skip the memory measurement")
+    ap.add_argument("--only", nargs="*", default=None, help="workloads to run (default all)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = ap.parse_args()
+
+    data_dir = args.data_dir or (ROOT / "target" / "bench-data")
+    names = args.only or WORKLOADS
+    for n in names:
+        if n not in MAKERS:
+            ap.error(f"unknown workload {n}; choose from {', '.join(WORKLOADS)}")
+    generate(data_dir, args.protocol, WORKLOADS if args.generate_only else names, args.regenerate)
+    if args.generate_only:
+        return
+
+    runs = args.runs or (3 if args.quick else 7)
+    tdir = target_dir()
+    started = time.time()
+    if not args.no_cargo:
+        env = dict(os.environ)
+        env["PICKLE_BENCH_PROTO"] = str(args.protocol)
+        env["PICKLE_BENCH_DATA"] = str(data_dir)
+        if args.quick:
+            env["PICKLE_BENCH_QUICK"] = "1"
+        filters = [] if args.only is None else ["|".join(f"/(reader_)?{n}$" for n in names)]
+        cargo_bench("vm", env, filters)
+        if has_bench("typed"):
+            cargo_bench("typed", env, filters)
+        if not args.no_mem:
+            subprocess.run(["cargo", "build", "--release", "--example", "bench_mem"],
+                           cwd=ROOT, check=True)
+    typed = has_bench("typed")
+
+    rows = []
+    for name in names:
+        path = data_dir / file_name(name, args.protocol)
+        data = path.read_bytes()
+        py = time_cpython(data, runs)
+        del data
+        ours, stale = criterion_median_ms(tdir, "vm", name, started)
+        row = {"workload": name, "size_mib": path.stat().st_size / 2**20, "cpython": py,
+               "ours_ms": ours, "stale": stale}
+        if typed:
+            row["typed_ms"], row["typed_stale"] = criterion_median_ms(tdir, "typed", name, started)
+        rows.append(row)
+        for bench, label in VARIANTS.get(name, []):
+            ms, st = criterion_median_ms(tdir, "vm", bench, started)
+            if ms is not None:
+                rows.append({"workload": f"{name} — {label}", "size_mib": row["size_mib"],
+                             "cpython": py, "ours_ms": ms, "stale": st})
+        print(f"  {name}: CPython {py['median_ms']:.1f} ms, ours "
+              f"{'n/a' if ours is None else f'{ours:.1f} ms'}", file=sys.stderr)
+
+    mem = []
+    if not args.no_mem:
+        for name in names:
+            path = data_dir / file_name(name, args.protocol)
+            p = mem_python(path)
+            entry = {"workload": name, "cpython_kib": p["peak_kib"] - p["rss_before_kib"],
+                     "cpython_ms": p["load_ms"], "cpython_free_ms": p["load_free_ms"]}
+            for mode in ("slice", "reader"):
+                try:
+                    r = mem_rust(path, mode)
+                    entry[f"{mode}_kib"] = r["peak_kib"] - r["rss_before_kib"]
+                    entry[f"{mode}_ms"] = r["load_drop_ms"]
+                except Exception as e:  # the example may not be built with --no-cargo
+                    print(f"  bench_mem {mode}: {e}", file=sys.stderr)
+            mem.append(entry)
+
+    print_table(rows, mem, args, runs, typed)
+    if args.json:
+        args.json.write_text(json.dumps({"protocol": args.protocol, "rows": rows, "mem": mem}, indent=2))
+
+
+def fmt(ms):
+    return "n/a" if ms is None else (f"{ms:.1f}" if ms >= 1 else f"{ms:.3f}")
+
+
+def print_table(rows, mem, args, runs, typed):
+    print()
+    print(f"Protocol {args.protocol}; CPython {sys.version.split()[0]}, pickle.loads with gc "
+          f"disabled, median of {runs} runs; ours = criterion median of `load_slice` + drop."
+          + (" (--quick)" if args.quick else ""))
+    print()
+    head = ["workload", "pickle MiB", "CPython ms", "CPython +free ms", "ours ms", "ratio (CPython/ours)"]
+    if typed:
+        head += ["typed ms", "ratio (CPython/typed)"]
+    head.append("≥2×")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(["---"] + ["---:"] * (len(head) - 2) + [":-:"]) + "|")
+    for r in rows:
+        py = r["cpython"]["median_ms"]
+        ours = r["ours_ms"]
+        ratio = None if not ours else py / ours
+        cells = [r["workload"] + (" (stale)" if r["stale"] else ""), f"{r['size_mib']:.1f}",
+                 fmt(py), fmt(r["cpython"]["free_median_ms"]), fmt(ours),
+                 "n/a" if ratio is None else f"{ratio:.2f}×"]
+        if typed:
+            t = r.get("typed_ms")
+            cells += [fmt(t), "n/a" if not t else f"{py / t:.2f}×"]
+        cells.append("n/a" if ratio is None else ("yes" if ratio >= 2 else "**no**"))
+        print("| " + " | ".join(cells) + " |")
+    if mem:
+        print()
+        print("Fresh process, one load (first touch of all memory, as in a real program): time, "
+              "and peak RSS growth = VmHWM after − VmRSS before, input already resident. "
+              "CPython ms is loads only; ours is load + drop.")
+        print()
+        print("| workload | CPython ms | ours ms | ratio | CPython MiB | ours load_slice MiB "
+              "| ours load_reader MiB | mem ≤ CPython |")
+        print("|---|---:|---:|---:|---:|---:|---:|:-:|")
+        for m in mem:
+            s, rd, ms = m.get("slice_kib"), m.get("reader_kib"), m.get("slice_ms")
+            ok = "n/a" if s is None else ("yes" if s <= m["cpython_kib"] else "**no**")
+            if m["workload"] not in MEM_TARGET:
+                ok = f"({ok})"
+            ratio = "n/a" if not ms else f"{m['cpython_ms'] / ms:.2f}×"
+            print(f"| {m['workload']} | {fmt(m['cpython_ms'])} | {fmt(ms)} | {ratio} "
+                  f"| {m['cpython_kib'] / 1024:.1f} | "
+                  f"{'n/a' if s is None else f'{s / 1024:.1f}'} | "
+                  f"{'n/a' if rd is None else f'{rd / 1024:.1f}'} | {ok} |")
+
+if __name__ == "__main__":
+    main()
