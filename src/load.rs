@@ -7,7 +7,7 @@ use crate::read::{IoRead, SliceRead};
 use crate::resolve::hooks::{ClassAction, Hooks, Literal};
 use crate::resolve::stdlib;
 use crate::value::{Graph, Value};
-use crate::vm::Vm;
+use crate::vm::{Loaded, Vm};
 use std::io;
 
 /// Reads one pickle from a byte slice into an object graph, with default options.
@@ -130,18 +130,19 @@ impl<'h> Unpickler<'h> {
     /// Reads one pickle from a byte slice; strings and bytes borrow from `data`.
     pub fn load_slice<'de>(&mut self, data: &'de [u8]) -> Result<Graph<'de>> {
         let loaded = Vm::new(SliceRead::new(data), &self.options, &mut self.hooks).run()?;
-        Ok(self.finish(loaded.graph))
+        Ok(self.finish(loaded))
     }
 
     /// Reads one pickle from a reader.
     pub fn load_reader<R: io::Read>(&mut self, reader: R) -> Result<Graph<'static>> {
         let loaded = Vm::new(IoRead::new(reader), &self.options, &mut self.hooks).run()?;
-        Ok(self.finish(loaded.graph))
+        Ok(self.finish(loaded))
     }
 
-    fn finish<'de>(&self, mut graph: Graph<'de>) -> Graph<'de> {
+    fn finish<'de>(&self, loaded: Loaded<'de>) -> Graph<'de> {
+        let mut graph = loaded.graph;
         if self.options.emulate {
-            stdlib::emulate(&mut graph);
+            stdlib::emulate(&mut graph, &loaded.objects);
         }
         graph
     }

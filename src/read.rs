@@ -57,12 +57,12 @@ impl<'de> SliceRead<'de> {
 }
 
 impl<'de> Read<'de> for SliceRead<'de> {
-    #[inline]
+    #[inline(always)]
     fn offset(&self) -> u64 {
         self.pos as u64
     }
 
-    #[inline]
+    #[inline(always)]
     fn next_byte(&mut self) -> Result<Option<u8>> {
         let b = self.data.get(self.pos).copied();
         if b.is_some() {
@@ -71,7 +71,7 @@ impl<'de> Read<'de> for SliceRead<'de> {
         Ok(b)
     }
 
-    #[inline]
+    #[inline(always)]
     fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
         match self.data.get(self.pos..self.pos + N) {
             Some(s) => {
@@ -84,7 +84,7 @@ impl<'de> Read<'de> for SliceRead<'de> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn bytes(&mut self, n: u64) -> Result<Cow<'de, [u8]>> {
         let rest = (self.data.len() - self.pos) as u64;
         if n > rest {
@@ -96,7 +96,7 @@ impl<'de> Read<'de> for SliceRead<'de> {
         Ok(Cow::Borrowed(s))
     }
 
-    #[inline]
+    #[inline(always)]
     fn line(&mut self, max: usize) -> Result<Bytes<'de, '_>> {
         let rest = &self.data[self.pos..];
         match rest

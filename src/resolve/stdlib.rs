@@ -10,9 +10,8 @@ use std::borrow::Cow;
 /// Rewrites, in creation order, every object node that an emulation recognises. Creation
 /// order matters: arguments are created before the call that takes them, so a datetime
 /// sees its `_codecs.encode` argument already turned into bytes.
-pub(crate) fn emulate(graph: &mut Graph<'_>) {
-    for i in 0..graph.nodes.len() {
-        let id = NodeId(i as u32);
+pub(crate) fn emulate(graph: &mut Graph<'_>, objects: &[NodeId]) {
+    for &id in objects {
         let Node::Object(obj) = graph.node(id) else {
             continue;
         };

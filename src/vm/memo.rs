@@ -28,7 +28,7 @@ impl Memo {
         self.len
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn put(&mut self, index: u64, value: Slot) -> Result<()> {
         let i = index as usize;
         if (i as u64) == index && i < self.dense.len() {
@@ -54,17 +54,29 @@ impl Memo {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, index: u64) -> Result<Slot> {
-        let found = match self.dense.get(index as usize) {
-            Some(s) if index <= usize::MAX as u64 => *s,
-            _ => self.sparse.get(&index).copied(),
-        };
-        found.ok_or_else(|| {
+        if let Some(Some(s)) = self.dense.get(index as usize) {
+            if index <= usize::MAX as u64 {
+                return Ok(*s);
+            }
+        }
+        self.get_slow(index)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn get_slow(&self, index: u64) -> Result<Slot> {
+        self.sparse.get(&index).copied().ok_or_else(|| {
             Error::new(
                 ErrorKind::Memo,
                 format!("Memo value not found at index {index}"),
             )
         })
+    }
+
+    /// Reserves room for about `n` dense entries.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.dense.reserve(n);
     }
 }

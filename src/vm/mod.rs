@@ -13,7 +13,7 @@ use crate::options::Options;
 use crate::read::Read;
 use crate::resolve::compat;
 use crate::resolve::hooks::{ClassAction, Hooks, Literal};
-use crate::value::{Construct, Global, Graph, Node, Object, Slot, Value};
+use crate::value::{Construct, Global, Graph, Node, NodeId, Object, Slot, Value};
 use memo::Memo;
 use num_bigint::BigInt;
 use std::borrow::Cow;
@@ -34,26 +34,40 @@ pub(crate) struct Vm<'a, 'de, 'h, R> {
     alloc: u64,
     /// The position of the opcode being executed.
     pos: u64,
+    objects: Vec<NodeId>,
 }
 
 /// The outcome of a run: the graph, and the objects in creation order for the resolver.
 pub(crate) struct Loaded<'de> {
     pub(crate) graph: Graph<'de>,
+    /// Every object node, in creation order.
+    pub(crate) objects: Vec<NodeId>,
 }
 
 impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     pub(crate) fn new(rd: R, opts: &'a Options, hooks: &'a mut Hooks<'h>) -> Self {
+        let mut graph = Graph::new();
+        let mut memo = Memo::new(opts.limits.max_memo);
+        // Reserve (untouched, so not resident) room in proportion to the input, so the
+        // arena and memo grow without repeated copying; capped for huge inputs.
+        if let Some(len) = rd.remaining() {
+            let n = (len / 8).min(1 << 24) as usize;
+            graph.nodes.reserve(n);
+            graph.offsets.reserve(n);
+            memo.reserve(n);
+        }
         Vm {
             rd,
-            graph: Graph::new(),
+            graph,
             stack: Vec::with_capacity(64),
             marks: Vec::with_capacity(16),
-            memo: Memo::new(opts.limits.max_memo),
+            memo,
             proto: 0,
             opts,
             hooks,
             alloc: 0,
             pos: 0,
+            objects: Vec::new(),
         }
     }
 
@@ -79,17 +93,20 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 }
             }
         }
-        Ok(Loaded { graph: self.graph })
+        Ok(Loaded {
+            graph: self.graph,
+            objects: self.objects,
+        })
     }
 
     // ----- stack helpers -------------------------------------------------------------
 
-    #[inline]
+    #[inline(always)]
     fn fence(&self) -> usize {
         self.marks.last().copied().unwrap_or(0)
     }
 
-    #[inline]
+    #[inline(always)]
     fn pop(&mut self) -> Result<Slot> {
         if self.stack.len() > self.fence() {
             Ok(self.stack.pop().unwrap_or(Slot::None))
@@ -98,7 +115,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn top(&self) -> Result<Slot> {
         if self.stack.len() > self.fence() {
             Ok(*self.stack.last().unwrap_or(&Slot::None))
@@ -125,12 +142,12 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn node(&mut self, node: Node<'de>) -> Slot {
         Slot::Node(self.graph.push(node, self.pos))
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_node(&mut self, node: Node<'de>) {
         let s = self.node(node);
         self.stack.push(s);
@@ -240,6 +257,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         args: Vec<Slot>,
         kwargs: Option<Slot>,
     ) {
+        self.objects.push(NodeId(self.graph.nodes.len() as u32));
         self.push_node(Node::Object(Box::new(Object {
             construct,
             callable,
@@ -499,11 +517,6 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 let top = self.top()?;
                 self.memo.put(i as u64, top)?;
             }
-            PUT => {
-                let i = self.memo_index("PUT")?;
-                let top = self.top()?;
-                self.memo.put(i, top)?;
-            }
             BINGET => {
                 let [i] = self.rd.array::<1>()?;
                 let v = self.memo.get(i as u64)?;
@@ -512,11 +525,6 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             LONG_BINGET => {
                 let i = u32::from_le_bytes(self.rd.array::<4>()?);
                 let v = self.memo.get(i as u64)?;
-                self.stack.push(v);
-            }
-            GET => {
-                let i = self.memo_index("GET")?;
-                let v = self.memo.get(i)?;
                 self.stack.push(v);
             }
             MARK => self.marks.push(self.stack.len()),
@@ -547,10 +555,6 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             SETITEMS => {
                 let (target, m) = self.mark_target()?;
                 self.set_items_from(target, m, "SETITEMS")?;
-            }
-            ADDITEMS => {
-                let (target, m) = self.mark_target()?;
-                self.append_items_from(target, m, "ADDITEMS")?;
             }
             TUPLE1 => {
                 let a = self.pop()?;
@@ -597,6 +601,117 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 let n = u32::from_le_bytes(self.rd.array::<4>()?);
                 let b = self.read_len(n as u64)?;
                 self.push_node(Node::Bytes(b));
+            }
+            LONG1 | LONG4 => {
+                let n = if code == LONG1 {
+                    self.rd.array::<1>()?[0] as i64
+                } else {
+                    i32::from_le_bytes(self.rd.array::<4>()?) as i64
+                };
+                if n < 0 {
+                    return Err(Error::bad_arg("LONG pickle has negative byte count"));
+                }
+                let b = self.read_len(n as u64)?;
+                if b.len() <= 8 {
+                    let mut buf = if b.last().is_some_and(|&x| x & 0x80 != 0) {
+                        [0xffu8; 8]
+                    } else {
+                        [0u8; 8]
+                    };
+                    buf[..b.len()].copy_from_slice(&b);
+                    self.stack.push(Slot::Int(i64::from_le_bytes(buf)));
+                } else {
+                    let big = BigInt::from_signed_bytes_le(&b);
+                    match i64::try_from(&big) {
+                        Ok(v) => self.stack.push(Slot::Int(v)),
+                        Err(_) => self.push_node(Node::BigInt(Box::new(big))),
+                    }
+                }
+            }
+            STACK_GLOBAL => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                let (m, n) = match (self.slot_node(module), self.slot_node(name)) {
+                    (Some(Node::Str(m)), Some(Node::Str(n))) => (m.clone(), n.clone()),
+                    _ => return Err(Error::stack("STACK_GLOBAL requires str")),
+                };
+                let g = self.global(m, n)?;
+                self.stack.push(g);
+            }
+            REDUCE => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                let args = self.tuple_items(args, "REDUCE")?;
+                self.object(Construct::Call, callable, args, None);
+            }
+            NEWOBJ => {
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let args = self.tuple_items(args, "NEWOBJ")?;
+                self.object(Construct::New, cls, args, None);
+            }
+            BUILD => {
+                let state = self.pop()?;
+                let inst = self.top()?;
+                let tname = self.type_name(inst);
+                match inst {
+                    Slot::Node(id) => match self.graph.node_mut(id) {
+                        Node::Object(o) => o.state = Some(state),
+                        _ => {
+                            return Err(Error::stack(format!(
+                                "BUILD on a {tname}: only objects take state"
+                            )))
+                        }
+                    },
+                    _ => {
+                        return Err(Error::stack(format!(
+                            "BUILD on a {tname}: only objects take state"
+                        )))
+                    }
+                }
+            }
+            FRAME => {
+                let n = u64::from_le_bytes(self.rd.array::<8>()?);
+                if let Some(rest) = self.rd.remaining() {
+                    if n > rest {
+                        return Err(Error::new(
+                            ErrorKind::Truncated,
+                            format!(
+                                "pickle data was truncated: a FRAME of {n} bytes with {rest} bytes left"
+                            ),
+                        ));
+                    }
+                }
+            }
+            STOP => {
+                let v = self.pop()?;
+                self.graph.root = v;
+                return Ok(false);
+            }
+            _ => return self.step_rare(code),
+        }
+        Ok(true)
+    }
+
+    /// The opcodes that well-formed modern pickles use rarely (protocol-0 text, Python 2
+    /// strings, hooks, buffers), kept out of the hot loop's stack frame.
+    #[cold]
+    #[inline(never)]
+    fn step_rare(&mut self, code: u8) -> Result<bool> {
+        match code {
+            PUT => {
+                let i = self.memo_index("PUT")?;
+                let top = self.top()?;
+                self.memo.put(i, top)?;
+            }
+            GET => {
+                let i = self.memo_index("GET")?;
+                let v = self.memo.get(i)?;
+                self.stack.push(v);
+            }
+            ADDITEMS => {
+                let (target, m) = self.mark_target()?;
+                self.append_items_from(target, m, "ADDITEMS")?;
             }
             BINBYTES8 => {
                 let n = u64::from_le_bytes(self.rd.array::<8>()?);
@@ -656,32 +771,6 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 let i = text::parse_int(&l, self.opts.limits.max_int_digits, "int() with base 10")?;
                 self.push_int(i);
             }
-            LONG1 | LONG4 => {
-                let n = if code == LONG1 {
-                    self.rd.array::<1>()?[0] as i64
-                } else {
-                    i32::from_le_bytes(self.rd.array::<4>()?) as i64
-                };
-                if n < 0 {
-                    return Err(Error::bad_arg("LONG pickle has negative byte count"));
-                }
-                let b = self.read_len(n as u64)?;
-                if b.len() <= 8 {
-                    let mut buf = if b.last().is_some_and(|&x| x & 0x80 != 0) {
-                        [0xffu8; 8]
-                    } else {
-                        [0u8; 8]
-                    };
-                    buf[..b.len()].copy_from_slice(&b);
-                    self.stack.push(Slot::Int(i64::from_le_bytes(buf)));
-                } else {
-                    let big = BigInt::from_signed_bytes_le(&b);
-                    match i64::try_from(&big) {
-                        Ok(v) => self.stack.push(Slot::Int(v)),
-                        Err(_) => self.push_node(Node::BigInt(Box::new(big))),
-                    }
-                }
-            }
             FLOAT => {
                 let l = self.line()?;
                 let f = text::parse_float(&l)?;
@@ -714,16 +803,6 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                     self.object(Construct::Inst, g, args, None);
                 }
             }
-            STACK_GLOBAL => {
-                let name = self.pop()?;
-                let module = self.pop()?;
-                let (m, n) = match (self.slot_node(module), self.slot_node(name)) {
-                    (Some(Node::Str(m)), Some(Node::Str(n))) => (m.clone(), n.clone()),
-                    _ => return Err(Error::stack("STACK_GLOBAL requires str")),
-                };
-                let g = self.global(m, n)?;
-                self.stack.push(g);
-            }
             OBJ => {
                 let m = self.pop_mark()?;
                 let m = m.min(self.stack.len());
@@ -733,18 +812,6 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 }
                 let cls = args.remove(0);
                 self.object(Construct::Inst, cls, args, None);
-            }
-            REDUCE => {
-                let args = self.pop()?;
-                let callable = self.pop()?;
-                let args = self.tuple_items(args, "REDUCE")?;
-                self.object(Construct::Call, callable, args, None);
-            }
-            NEWOBJ => {
-                let args = self.pop()?;
-                let cls = self.pop()?;
-                let args = self.tuple_items(args, "NEWOBJ")?;
-                self.object(Construct::New, cls, args, None);
             }
             NEWOBJ_EX => {
                 let kwargs = self.pop()?;
@@ -758,26 +825,6 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                     )));
                 }
                 self.object(Construct::New, cls, args, Some(kwargs));
-            }
-            BUILD => {
-                let state = self.pop()?;
-                let inst = self.top()?;
-                let tname = self.type_name(inst);
-                match inst {
-                    Slot::Node(id) => match self.graph.node_mut(id) {
-                        Node::Object(o) => o.state = Some(state),
-                        _ => {
-                            return Err(Error::stack(format!(
-                                "BUILD on a {tname}: only objects take state"
-                            )))
-                        }
-                    },
-                    _ => {
-                        return Err(Error::stack(format!(
-                            "BUILD on a {tname}: only objects take state"
-                        )))
-                    }
-                }
             }
             PERSID => {
                 let l = self.line_str("persistent id")?;
@@ -840,24 +887,6 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                     ));
                 }
                 self.proto = p;
-            }
-            FRAME => {
-                let n = u64::from_le_bytes(self.rd.array::<8>()?);
-                if let Some(rest) = self.rd.remaining() {
-                    if n > rest {
-                        return Err(Error::new(
-                            ErrorKind::Truncated,
-                            format!(
-                                "pickle data was truncated: a FRAME of {n} bytes with {rest} bytes left"
-                            ),
-                        ));
-                    }
-                }
-            }
-            STOP => {
-                let v = self.pop()?;
-                self.graph.root = v;
-                return Ok(false);
             }
             other => {
                 return Err(Error::new(
