@@ -61,7 +61,7 @@ use proc_macro::TokenStream;
 ///
 /// // The class is checked:
 /// let err = serde_pickle_vm::from_slice::<Greeter>(data).unwrap_err();
-/// assert_eq!(err.to_string(), "expected an instance of __main__.Greeter, found object __main__.Point (at byte 14)");
+/// assert_eq!(err.to_string(), "expected an instance of __main__.Greeter, found object __main__.Point (at byte 27)");
 /// ```
 ///
 /// # On a field
