@@ -67,6 +67,11 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             Slot::Int(i) => Some(i as f64),
             Slot::Node(_) => match self.v.node() {
                 Some(Node::BigInt(b)) => b.to_f64().filter(|f| f.is_finite()),
+                Some(Node::Emulated(e)) => match **e {
+                    Emulated::TimeDelta { .. } => total_seconds(e),
+                    Emulated::Decimal(ref d) => d.parse().ok(),
+                    _ => None,
+                },
                 _ => None,
             },
             _ => None,
@@ -290,6 +295,18 @@ fn emulated_text(e: &Emulated) -> Option<String> {
     }
 }
 
+/// `timedelta.total_seconds()`.
+fn total_seconds(e: &Emulated) -> Option<f64> {
+    match *e {
+        Emulated::TimeDelta {
+            days,
+            seconds,
+            microseconds,
+        } => Some((days as f64) * 86400.0 + (seconds as f64) + (microseconds as f64) / 1e6),
+        _ => None,
+    }
+}
+
 fn surrogates() -> Error {
     Error::new(
         ErrorKind::Type,
@@ -378,13 +395,9 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
                     let pairs = self.v.items();
                     self.visit_map_from(Vec::new(), pairs, visitor)
                 }
-                Emulated::TimeDelta {
-                    days,
-                    seconds,
-                    microseconds,
-                } => visitor.visit_f64(
-                    (*days as f64) * 86400.0 + (*seconds as f64) + (*microseconds as f64) / 1e6,
-                ),
+                Emulated::TimeDelta { .. } => {
+                    visitor.visit_f64(total_seconds(e).unwrap_or_default())
+                }
                 Emulated::Complex(..) | Emulated::Range(_) | Emulated::Slice(_) => {
                     match self.seq_source() {
                         Some(src) => self.visit_seq_from(src, visitor, false),
