@@ -142,10 +142,14 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
     /// The pairs a map request reads: a dict's, an object's state dict's, or the pairs
     /// SETITEMS gave an object (a dict subclass).
     fn map_pairs(&self) -> Option<DictIter<'g, 'de>> {
-        if let Some(items) = self.v.items() {
-            return Some(items);
+        if self.v.dict_pairs().is_some() {
+            return self.v.items();
         }
-        let obj = self.v.as_object()?;
+        let inst = Instance::of(self.v)?;
+        if let Some(pairs) = inst.state_pairs(self.v) {
+            return Some(pairs);
+        }
+        let obj = inst.obj;
         if obj.state.is_none() && !obj.dictitems.is_empty() {
             return Some(DictIter::new(self.v.graph(), &obj.dictitems));
         }
@@ -198,11 +202,13 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             }
         }
         let mut special = Vec::new();
+        let mut has_special = false;
         if magic.is_some() {
             for &f in fields {
                 let Some(fm) = Magic::parse(f).filter(Magic::is_special_field) else {
                     continue;
                 };
+                has_special = true;
                 let slot = if let Some(i) = fm.arg {
                     inst.args.get(i).copied()
                 } else if let Some(k) = fm.kwarg {
@@ -220,7 +226,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             }
         }
         let pairs = self.map_pairs();
-        if pairs.is_none() && special.is_empty() {
+        if pairs.is_none() && !has_special {
             match inst.obj.state.map(|s| self.v.graph().value(s)) {
                 Some(state) if state.seq().is_some() => {
                     return self.visit_seq_from(SeqSource::Slots(state.seq().unwrap_or(&[])), visitor, true)

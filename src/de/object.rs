@@ -3,7 +3,7 @@
 //! and its state.
 
 use crate::error::{Error, ErrorKind};
-use crate::value::{Global, Node, Object, Slot, Value};
+use crate::value::{DictIter, Global, Node, Object, Slot, Value};
 
 /// An object node, read as an instance of a class.
 #[derive(Clone, Copy)]
@@ -27,14 +27,16 @@ impl<'g, 'de> Instance<'g, 'de> {
         if let Some(c) = callable {
             if c.module == "copyreg" {
                 match &*c.name {
-                    // Protocols 0 and 1: copyreg._reconstructor(cls, base, base_state).
+                    // Protocols 0 and 1: copyreg._reconstructor(cls, base, base_state);
+                    // for a tuple subclass (a namedtuple) the base state is the tuple.
                     "_reconstructor" if global_at(0).is_some() => {
+                        let base_state = obj.args.get(2).and_then(|s| graph.value(*s).seq());
                         return Some(Instance {
                             obj,
                             class: global_at(0),
-                            args: &[],
+                            args: base_state.unwrap_or(&[]),
                             kwargs: None,
-                        })
+                        });
                     }
                     // copyreg.__newobj__(cls, *args), as __reduce_ex__ may return it.
                     "__newobj__" if global_at(0).is_some() => {
@@ -58,12 +60,63 @@ impl<'g, 'de> Instance<'g, 'de> {
                 }
             }
         }
+        if callable.is_none() {
+            if let Some(inst) = Self::partial_new(v, obj) {
+                return Some(inst);
+            }
+        }
         Some(Instance {
             obj,
             class: callable,
             args: &obj.args,
             kwargs: obj.kwargs,
         })
+    }
+
+    /// Protocols 2-3 write `cls.__new__(cls, *args, **kwargs)` (a `__getnewargs_ex__`
+    /// with keywords) as a call of `functools.partial(getattr(cls, "__new__"), cls,
+    /// *args, **kwargs)`, the partial's state being `(func, args, kwargs, dict)`.
+    fn partial_new(v: Value<'g, 'de>, obj: &'g Object) -> Option<Self> {
+        let graph = v.graph();
+        let partial = graph.value(obj.callable).as_object()?;
+        let pg = graph.value(partial.callable).as_global()?;
+        if pg.module != "functools" || pg.name != "partial" {
+            return None;
+        }
+        let state = graph.value(partial.state?).seq()?;
+        let [func, args, kwargs, ..] = state else {
+            return None;
+        };
+        let getattr = graph.value(*func).as_object()?;
+        let g = graph.value(getattr.callable).as_global()?;
+        if g.module != "builtins" || g.name != "getattr" {
+            return None;
+        }
+        let class = graph.value(*getattr.args.first()?).as_global()?;
+        let args = graph.value(*args).seq()?;
+        Some(Instance {
+            obj,
+            class: Some(class),
+            args: args.get(1..).unwrap_or(&[]),
+            kwargs: Some(*kwargs),
+        })
+    }
+
+    /// The pairs of the state: a dict, or the `(dict-or-None, slots-dict)` pair.
+    pub(crate) fn state_pairs(&self, v: Value<'g, 'de>) -> Option<DictIter<'g, 'de>> {
+        let graph = v.graph();
+        let state = graph.value(self.obj.state?);
+        if state.dict_pairs().is_some() {
+            return state.items();
+        }
+        if let [a, b] = state.seq()? {
+            let (a, b) = (graph.value(*a), graph.value(*b));
+            let ok = |x: Value<'_, '_>| x.is_none() || x.dict_pairs().is_some();
+            if matches!(state.node(), Some(Node::Tuple(_))) && ok(a) && ok(b) {
+                return v.items();
+            }
+        }
+        None
     }
 
     /// `true` when the class is `module.class` (any module when `module` is `None`).
