@@ -173,7 +173,9 @@ fn member<'de, V: Visitor<'de>>(
         if !owner_ok {
             return Err(class_mismatch(&expected.unwrap_or_default(), v));
         }
-        return match (0..variants.len()).find(|&i| variant_name(i) == short) {
+        let exact = (0..variants.len()).find(|&i| variant_name(i) == short);
+        let loose = || (0..variants.len()).find(|&i| same_name(variant_name(i), short));
+        return match exact.or_else(loose) {
             Some(i) => chosen(i),
             None => Err(no_member(v, short, variants, magics)),
         };
@@ -212,6 +214,18 @@ fn member<'de, V: Visitor<'de>>(
         Some(i) => chosen(i),
         None => Err(no_member(v, &describe(value), variants, magics)),
     }
+}
+
+/// Python member names are usually `UPPER_CASE`, Rust variants `CamelCase`: compare
+/// ignoring case and underscores.
+fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| *c != '_')
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    norm(a) == norm(b)
 }
 
 trait NoValue {
