@@ -209,4 +209,61 @@ impl serde::de::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         Error::new(ErrorKind::Custom, msg.to_string())
     }
+
+    // The errors serde raises when a value does not fit are `Type` errors, and the names
+    // the `#[pickle]` macro hides in fields and variants read as the Rust names.
+    fn invalid_type(unexp: serde::de::Unexpected<'_>, exp: &dyn serde::de::Expected) -> Self {
+        Error::new(
+            ErrorKind::Type,
+            format!("invalid type: {unexp}, expected {exp}"),
+        )
+    }
+
+    fn invalid_value(unexp: serde::de::Unexpected<'_>, exp: &dyn serde::de::Expected) -> Self {
+        Error::new(
+            ErrorKind::Type,
+            format!("invalid value: {unexp}, expected {exp}"),
+        )
+    }
+
+    fn invalid_length(len: usize, exp: &dyn serde::de::Expected) -> Self {
+        Error::new(
+            ErrorKind::Type,
+            format!("invalid length {len}, expected {exp}"),
+        )
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        Error::new(
+            ErrorKind::Type,
+            format!(
+                "unknown variant `{variant}`, {}",
+                crate::de::magic::display_list(expected)
+            ),
+        )
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        Error::new(
+            ErrorKind::Type,
+            format!(
+                "unknown field `{field}`, {}",
+                crate::de::magic::display_list(expected)
+            ),
+        )
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        Error::new(
+            ErrorKind::Type,
+            format!("missing field {}", crate::de::magic::display_name(field)),
+        )
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        Error::new(
+            ErrorKind::Type,
+            format!("duplicate field {}", crate::de::magic::display_name(field)),
+        )
+    }
 }

@@ -347,6 +347,17 @@ pub struct DictIter<'g, 'de> {
     second: std::slice::Iter<'g, (Slot, Slot)>,
 }
 
+impl<'g, 'de> DictIter<'g, 'de> {
+    /// Iterates `pairs` (slots of `graph`).
+    pub(crate) fn new(graph: &'g Graph<'de>, pairs: &'g [(Slot, Slot)]) -> Self {
+        DictIter {
+            graph,
+            first: pairs.iter(),
+            second: [].iter(),
+        }
+    }
+}
+
 impl<'g, 'de> Iterator for DictIter<'g, 'de> {
     type Item = (Value<'g, 'de>, Value<'g, 'de>);
     fn next(&mut self) -> Option<Self::Item> {

@@ -1,0 +1,203 @@
+//! serde's `SeqAccess` and `MapAccess` over the graph: sequences of slots, the bytes of a
+//! `bytes` as a sequence of `u8`, and the pairs of a dict or of an object's state (with
+//! the macro's special fields served first). Each one adds its path segment to the
+//! errors of its children.
+
+use super::deser::Deser;
+use super::walk::{Guard, Walk};
+use crate::error::{Error, Result};
+use crate::value::{DictIter, Graph, Slot, Value};
+use serde::de::{self, DeserializeSeed, IntoDeserializer};
+
+/// Attaches the byte offset of `v`'s node to an error that has none yet.
+#[inline]
+pub(crate) fn locate(v: Value<'_, '_>, e: Error) -> Error {
+    match v.offset() {
+        Some(o) => e.with_offset(o),
+        None => e,
+    }
+}
+
+/// The path segment of a dict key: `.name` for identifier-like strings, else `[…]`.
+pub(crate) fn key_segment(k: Value<'_, '_>) -> String {
+    if let Some(s) = k.as_str() {
+        let ident = !s.is_empty()
+            && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && !s.starts_with(|c: char| c.is_ascii_digit());
+        return if ident {
+            format!(".{s}")
+        } else {
+            format!("[{s:?}]")
+        };
+    }
+    match k.slot() {
+        Slot::Int(i) => format!("[{i}]"),
+        Slot::Bool(b) => format!("[{}]", if b { "True" } else { "False" }),
+        Slot::None => "[None]".into(),
+        Slot::Float(f) => format!("[{f:?}]"),
+        Slot::Node(_) => format!("[<{}>]", k.type_name()),
+    }
+}
+
+/// The elements of a list, tuple, set, frozenset, an object's args, …
+pub(crate) struct SlotSeq<'a, 'g, 'de> {
+    pub(crate) walk: &'a Walk,
+    pub(crate) graph: &'g Graph<'de>,
+    pub(crate) slots: std::slice::Iter<'g, Slot>,
+    pub(crate) index: usize,
+    pub(crate) _guard: Option<Guard<'a>>,
+}
+
+impl<'a, 'g, 'de> SlotSeq<'a, 'g, 'de> {
+    pub(crate) fn new(walk: &'a Walk, graph: &'g Graph<'de>, slots: &'g [Slot]) -> Self {
+        SlotSeq {
+            walk,
+            graph,
+            slots: slots.iter(),
+            index: 0,
+            _guard: None,
+        }
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+impl<'de> de::SeqAccess<'de> for SlotSeq<'_, '_, 'de> {
+    type Error = Error;
+
+    #[inline]
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        let Some(&slot) = self.slots.next() else {
+            return Ok(None);
+        };
+        let i = self.index;
+        self.index += 1;
+        let v = self.graph.value(slot);
+        let fail = |e: Error| locate(v, e).in_path(&format!("[{i}]"));
+        self.walk.charge(slot).map_err(fail)?;
+        seed.deserialize(Deser::new(v, self.walk))
+            .map(Some)
+            .map_err(fail)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.slots.len())
+    }
+}
+
+/// The bytes of a `bytes`/`bytearray`, as a sequence of `u8` (for `Vec<u8>` and arrays).
+pub(crate) struct ByteSeq<'g> {
+    pub(crate) bytes: std::slice::Iter<'g, u8>,
+}
+
+impl<'de> de::SeqAccess<'de> for ByteSeq<'_> {
+    type Error = Error;
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        match self.bytes.next() {
+            Some(b) => seed.deserialize((*b).into_deserializer()).map(Some),
+            None => Ok(None),
+        }
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.bytes.len())
+    }
+}
+
+/// A field the map serves before the dict's own pairs: the macro's `arg`, `kwarg` and
+/// `state` fields, keyed by their (magic) serde name.
+pub(crate) struct Special {
+    pub(crate) key: &'static str,
+    pub(crate) label: String,
+    pub(crate) slot: Slot,
+}
+
+/// What the value about to be read is, for its path segment.
+enum Current<'g, 'de> {
+    None,
+    Special(String),
+    Key(Value<'g, 'de>),
+}
+
+/// The pairs of a dict, or of an object's state dict, after the special fields.
+pub(crate) struct PairMap<'a, 'g, 'de> {
+    pub(crate) walk: &'a Walk,
+    pub(crate) graph: &'g Graph<'de>,
+    pub(crate) special: std::vec::IntoIter<Special>,
+    pub(crate) pairs: Option<DictIter<'g, 'de>>,
+    pending: Option<Value<'g, 'de>>,
+    current: Current<'g, 'de>,
+    pub(crate) _guard: Option<Guard<'a>>,
+}
+
+impl<'a, 'g, 'de> PairMap<'a, 'g, 'de> {
+    pub(crate) fn new(
+        walk: &'a Walk,
+        graph: &'g Graph<'de>,
+        special: Vec<Special>,
+        pairs: Option<DictIter<'g, 'de>>,
+        guard: Option<Guard<'a>>,
+    ) -> Self {
+        PairMap {
+            walk,
+            graph,
+            special: special.into_iter(),
+            pairs,
+            pending: None,
+            current: Current::None,
+            _guard: guard,
+        }
+    }
+}
+
+impl<'de> de::MapAccess<'de> for PairMap<'_, '_, 'de> {
+    type Error = Error;
+
+    #[inline]
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        if let Some(s) = self.special.next() {
+            self.pending = Some(self.graph.value(s.slot));
+            self.current = Current::Special(s.label);
+            let key: de::value::BorrowedStrDeserializer<'de, Error> =
+                de::value::BorrowedStrDeserializer::new(s.key);
+            return seed.deserialize(key).map(Some);
+        }
+        let Some((k, v)) = self.pairs.as_mut().and_then(Iterator::next) else {
+            return Ok(None);
+        };
+        self.pending = Some(v);
+        self.current = Current::Key(k);
+        let fail = |e: Error| locate(k, e).in_path(&key_segment(k));
+        self.walk.charge(k.slot()).map_err(fail)?;
+        seed.deserialize(Deser::key(k, self.walk))
+            .map(Some)
+            .map_err(fail)
+    }
+
+    #[inline]
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        let v = self
+            .pending
+            .take()
+            .ok_or_else(|| <Error as de::Error>::custom("value requested before its key"))?;
+        let fail = |e: Error| {
+            let seg = match &self.current {
+                Current::Special(label) => format!(".{label}"),
+                Current::Key(k) => key_segment(*k),
+                Current::None => String::new(),
+            };
+            locate(v, e).in_path(&seg)
+        };
+        self.walk.charge(v.slot()).map_err(fail)?;
+        seed.deserialize(Deser::new(v, self.walk)).map_err(fail)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        let pairs = match &self.pairs {
+            Some(p) => p.size_hint().0,
+            None => 0,
+        };
+        Some(self.special.len() + pairs)
+    }
+}

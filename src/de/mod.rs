@@ -1,0 +1,150 @@
+//! serde deserialization from the object graph into Rust types.
+//!
+//! The VM builds a [`Graph`]; this module walks it as a `serde::Deserializer`, so any
+//! `Deserialize` type can be read from a pickle. It knows nothing of bytes or opcodes:
+//! the entry points that take bytes run the VM first. See the crate docs for how each
+//! Python value maps onto serde's data model.
+//!
+//! The walk shares one budget: each node reached counts against
+//! [`Limits::max_expansion`](crate::Limits::max_expansion) (a shared node counts each time),
+//! nesting is bounded by [`Limits::max_depth`](crate::Limits::max_depth), and a cycle is an
+//! error naming its path.
+
+mod access;
+mod deser;
+mod enums;
+pub(crate) mod magic;
+mod object;
+mod walk;
+
+use crate::error::Result;
+use crate::load::Unpickler;
+use crate::options::Options;
+use crate::value::{Graph, Value};
+use serde::de::{Deserialize, DeserializeOwned};
+use std::io;
+
+/// Deserializes a `T` from a pickle held in a byte slice.
+///
+/// Strings and bytes may borrow from `data`: a `&'de str` or `&'de [u8]` field (with
+/// `serde_bytes` or `#[serde(borrow)]`) points into the input, no copy made.
+///
+/// ```
+/// // pickle.dumps(["alpha", "beta"], protocol=4)
+/// let data = b"\x80\x04\x95\x12\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x05alpha\x94\x8c\x04beta\x94e.";
+/// let words: Vec<&str> = serde_pickle_vm::from_slice(data).unwrap();
+/// assert_eq!(words, ["alpha", "beta"]);
+/// ```
+pub fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
+    from_slice_with_options(data, &Options::default())
+}
+
+/// [`from_slice`] with [`Options`] for the VM and the walk's [`Limits`](crate::Limits).
+///
+/// ```
+/// use serde_pickle_vm::{Limits, Options};
+/// // pickle.dumps([[1]], protocol=2)
+/// let data = b"\x80\x02]q\x00]q\x01K\x01aa.";
+/// let shallow = Options { limits: Limits { max_depth: 1, ..Limits::default() }, ..Options::default() };
+/// let err = serde_pickle_vm::from_slice_with_options::<Vec<Vec<i32>>>(data, &shallow).unwrap_err();
+/// assert_eq!(err.kind(), serde_pickle_vm::ErrorKind::Limit);
+/// ```
+pub fn from_slice_with_options<'de, T: Deserialize<'de>>(
+    data: &'de [u8],
+    options: &Options,
+) -> Result<T> {
+    let graph = Unpickler::with_options(options.clone()).load_slice(data)?;
+    from_graph_with_options(&graph, options)
+}
+
+/// Deserializes a `T` from a pickle read from `reader` (up to its STOP opcode).
+///
+/// ```
+/// use std::collections::HashMap;
+/// // pickle.dumps({"a": 1}, protocol=0)
+/// let file: &[u8] = b"(dp0\nVa\np1\nI1\ns.";
+/// let map: HashMap<String, i64> = serde_pickle_vm::from_reader(file).unwrap();
+/// assert_eq!(map["a"], 1);
+/// ```
+pub fn from_reader<R: io::Read, T: DeserializeOwned>(reader: R) -> Result<T> {
+    from_reader_with_options(reader, &Options::default())
+}
+
+/// [`from_reader`] with [`Options`].
+pub fn from_reader_with_options<R: io::Read, T: DeserializeOwned>(
+    reader: R,
+    options: &Options,
+) -> Result<T> {
+    let graph = Unpickler::with_options(options.clone()).load_reader(reader)?;
+    from_graph_with_options(&graph, options)
+}
+
+/// Deserializes a `T` from an already loaded graph (its root value).
+///
+/// ```
+/// let graph = serde_pickle_vm::load_slice(b"\x80\x04]\x94(K\x01K\x02e.").unwrap();
+/// let v: Vec<u8> = serde_pickle_vm::from_graph(&graph).unwrap();
+/// assert_eq!(v, [1, 2]);
+/// ```
+pub fn from_graph<'de, T: Deserialize<'de>>(graph: &Graph<'de>) -> Result<T> {
+    from_value(graph.root())
+}
+
+/// [`from_graph`] with the limits of `options` (only [`Options::limits`] matters here).
+pub fn from_graph_with_options<'de, T: Deserialize<'de>>(
+    graph: &Graph<'de>,
+    options: &Options,
+) -> Result<T> {
+    from_value_with_options(graph.root(), options)
+}
+
+/// Deserializes a `T` from any value of a graph, e.g. one field of a larger pickle.
+///
+/// ```
+/// // pickle.dumps({"a": [1, 2.5, "x"]}, protocol=4)
+/// let data = b"\x80\x04\x95\x19\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94]\x94(K\x01G@\x04\x00\x00\x00\x00\x00\x00\x8c\x01x\x94es.";
+/// let graph = serde_pickle_vm::load_slice(data).unwrap();
+/// let list = graph.root().get("a").unwrap();
+/// let (i, f, s): (i32, f64, String) = serde_pickle_vm::from_value(list).unwrap();
+/// assert_eq!((i, f, s.as_str()), (1, 2.5, "x"));
+/// ```
+pub fn from_value<'de, T: Deserialize<'de>>(value: Value<'_, 'de>) -> Result<T> {
+    from_value_with_options(value, &Options::default())
+}
+
+/// [`from_value`] with the limits of `options`.
+pub fn from_value_with_options<'de, T: Deserialize<'de>>(
+    value: Value<'_, 'de>,
+    options: &Options,
+) -> Result<T> {
+    let walk = walk::Walk::new(value.graph(), &options.limits);
+    let fail = |e| access::locate(value, e);
+    walk.charge(value.slot()).map_err(fail)?;
+    T::deserialize(deser::Deser::new(value, &walk)).map_err(fail)
+}
+
+impl Unpickler<'_> {
+    /// Loads a pickle from a slice with this unpickler's options and hooks, then
+    /// deserializes a `T` from it.
+    ///
+    /// ```
+    /// use serde_pickle_vm::{ClassAction, Unpickler};
+    /// // c__main__\nPoint\n)R}(Vx\nK\x01Vy\nK\x02ub. — a Point with state {x: 1, y: 2}
+    /// let data = b"c__main__\nPoint\n)R}(Vx\nI1\nVy\nI2\nub.";
+    /// #[derive(serde::Deserialize)]
+    /// struct Point { x: i32, y: i32 }
+    /// let p: Point = Unpickler::new().deserialize_slice(data).unwrap();
+    /// assert_eq!((p.x, p.y), (1, 2));
+    /// ```
+    pub fn deserialize_slice<'de, T: Deserialize<'de>>(&mut self, data: &'de [u8]) -> Result<T> {
+        let graph = self.load_slice(data)?;
+        from_graph_with_options(&graph, self.options())
+    }
+
+    /// Loads a pickle from a reader with this unpickler's options and hooks, then
+    /// deserializes a `T` from it.
+    pub fn deserialize_reader<R: io::Read, T: DeserializeOwned>(&mut self, reader: R) -> Result<T> {
+        let graph = self.load_reader(reader)?;
+        from_graph_with_options(&graph, self.options())
+    }
+}
