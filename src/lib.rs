@@ -5,10 +5,12 @@
 mod error;
 pub mod json;
 mod load;
+pub mod numpy;
 pub mod opcode;
 mod options;
 mod read;
 mod resolve;
+pub mod torch;
 pub mod value;
 mod vm;
 

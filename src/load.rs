@@ -142,6 +142,8 @@ impl<'h> Unpickler<'h> {
     fn finish<'de>(&self, mut graph: Graph<'de>) -> Graph<'de> {
         if self.options.emulate {
             stdlib::emulate(&mut graph);
+            #[cfg(feature = "numpy")]
+            crate::numpy::emulate(&mut graph);
         }
         graph
     }

@@ -99,7 +99,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let graph = unpickler
                 .load_slice(&data)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
-            json::to_writer(&graph, &JsonOptions { pretty }, &mut out)
+            json::to_writer(&graph, &JsonOptions { pretty, ..Default::default() }, &mut out)
                 .and_then(|_| out.write_all(b"\n"))
                 .map_err(|e| e.to_string())?;
         }
