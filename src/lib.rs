@@ -5,6 +5,9 @@
 mod error;
 pub mod json;
 mod load;
+#[cfg(feature = "mmap")]
+#[allow(unsafe_code)]
+mod mmap;
 pub mod numpy;
 pub mod opcode;
 mod options;

@@ -39,6 +39,9 @@ pub(crate) struct Vm<'a, 'de, 'h, R> {
 /// The outcome of a run: the graph, and the objects in creation order for the resolver.
 pub(crate) struct Loaded<'de> {
     pub(crate) graph: Graph<'de>,
+    /// The offset just past STOP (where a following pickle would start).
+    #[allow(dead_code)]
+    pub(crate) end: u64,
 }
 
 impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
@@ -82,7 +85,10 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 }
             }
         }
-        Ok(Loaded { graph: self.graph })
+        Ok(Loaded {
+            end: self.rd.offset(),
+            graph: self.graph,
+        })
     }
 
     // ----- stack helpers -------------------------------------------------------------
