@@ -562,9 +562,10 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
                     ("stride", json_usizes(t.strides())),
                     ("storage_offset", t.storage_offset().to_string()),
                     ("requires_grad", t.requires_grad().to_string()),
-                    self.digest_or_data(|s| t.sha256().map(|h| *s = json_string(&h)), |s| {
-                        t.write_json_data(s)
-                    }),
+                    self.digest_or_data(
+                        |s| t.sha256().map(|h| *s = json_string(&h)),
+                        |s| t.write_json_data(s),
+                    ),
                 ];
                 self.tagged_fields("tensor", fields, None);
             }

@@ -136,7 +136,10 @@ impl<'h> Unpickler<'h> {
     /// Reads the pickle at the start of `data` and returns it with the number of bytes
     /// it took (files that hold several pickles in a row, like torch's legacy format).
     #[allow(dead_code)]
-    pub(crate) fn load_slice_prefix<'de>(&mut self, data: &'de [u8]) -> Result<(Graph<'de>, usize)> {
+    pub(crate) fn load_slice_prefix<'de>(
+        &mut self,
+        data: &'de [u8],
+    ) -> Result<(Graph<'de>, usize)> {
         let loaded = Vm::new(SliceRead::new(data), &self.options, &mut self.hooks).run()?;
         let end = loaded.end as usize;
         Ok((self.finish(loaded.graph), end))

@@ -58,7 +58,12 @@ pub struct NdArray {
 impl NdArray {
     /// An array of type `descr` (numpy's `dtype.str`, e.g. `"<f4"`) over `data` laid out
     /// in `order`. Errors when the buffer is shorter than the shape needs.
-    pub fn from_bytes(descr: &str, shape: Vec<usize>, order: Order, data: Vec<u8>) -> Result<NdArray> {
+    pub fn from_bytes(
+        descr: &str,
+        shape: Vec<usize>,
+        order: Order,
+        data: Vec<u8>,
+    ) -> Result<NdArray> {
         let itemsize = itemsize_of(descr).unwrap_or(1);
         let data = match Dtype::from_numpy_descr(descr) {
             Some((dtype, byte_order)) => {
@@ -82,7 +87,10 @@ impl NdArray {
                         ),
                     ));
                 }
-                NdData::Raw { bytes: data, itemsize }
+                NdData::Raw {
+                    bytes: data,
+                    itemsize,
+                }
             }
         };
         Ok(NdArray {
@@ -136,7 +144,9 @@ impl NdArray {
     pub fn sha256(&self) -> Option<Result<String>> {
         match &self.data {
             NdData::Tensor(t) => Some(t.sha256()),
-            NdData::Raw { bytes, itemsize } => Some(raw_view(bytes, *itemsize, &self.shape, self.order).and_then(|t| t.sha256())),
+            NdData::Raw { bytes, itemsize } => {
+                Some(raw_view(bytes, *itemsize, &self.shape, self.order).and_then(|t| t.sha256()))
+            }
             NdData::Objects(_) => None,
         }
     }
@@ -177,7 +187,12 @@ fn raw_view(bytes: &[u8], itemsize: usize, shape: &[usize], order: Order) -> Res
         .map(|&s| (s * itemsize) as i64)
         .collect();
     strides.push(1);
-    let storage = Storage::from_bytes("ndarray", Dtype::U8, ByteOrder::Little, Bytes::new(bytes.to_vec()));
+    let storage = Storage::from_bytes(
+        "ndarray",
+        Dtype::U8,
+        ByteOrder::Little,
+        Bytes::new(bytes.to_vec()),
+    );
     let shape_i: Vec<i64> = full.iter().map(|&n| n as i64).collect();
     Tensor::new(storage, Dtype::U8, 0, &shape_i, &strides, false)
 }
@@ -205,7 +220,10 @@ fn itemsize_of(descr: &str) -> Option<usize> {
     }
     let code = descr.trim_start_matches(['<', '>', '|', '=']);
     let kind = code.chars().next()?;
-    let digits: String = code[1..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    let digits: String = code[1..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
     let n: usize = digits.parse().ok()?;
     Some(if kind == 'U' { n.checked_mul(4)? } else { n })
 }
@@ -310,7 +328,11 @@ mod emulate {
                     _ => return None,
                 };
                 let shape = shape_of(shape)?;
-                let order = if fortran.as_bool()? { Order::F } else { Order::C };
+                let order = if fortran.as_bool()? {
+                    Order::F
+                } else {
+                    Order::C
+                };
                 array(&dtype_descr(dtype)?, shape, order, raw)
             }
             ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => {
@@ -387,10 +409,21 @@ mod emulate {
         }
         let order = match order.as_str() {
             "<" | ">" | "|" => order,
-            _ => if cfg!(target_endian = "big") { ">" } else { "<" }.to_string(),
+            _ => if cfg!(target_endian = "big") {
+                ">"
+            } else {
+                "<"
+            }
+            .to_string(),
         };
         // One-byte types are written with '|' whatever the state says.
-        let single = matches!(code.as_str(), "b1" | "u1" | "i1" | "?" | "B" | "b") || code.starts_with('S') || code.starts_with('V');
-        Some(format!("{}{}", if single { "|" } else { order.as_str() }, code))
+        let single = matches!(code.as_str(), "b1" | "u1" | "i1" | "?" | "B" | "b")
+            || code.starts_with('S')
+            || code.starts_with('V');
+        Some(format!(
+            "{}{}",
+            if single { "|" } else { order.as_str() },
+            code
+        ))
     }
 }

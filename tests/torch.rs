@@ -22,7 +22,11 @@ fn expected(name: &str) -> BTreeMap<String, Json> {
 
 fn check_tensor(file: &str, name: &str, t: &Tensor, e: &Json) {
     let ctx = format!("{file}: {name}");
-    assert_eq!(t.dtype().name(), e["dtype"].as_str().unwrap(), "{ctx} dtype");
+    assert_eq!(
+        t.dtype().name(),
+        e["dtype"].as_str().unwrap(),
+        "{ctx} dtype"
+    );
     let ints = |j: &Json| -> Vec<usize> {
         j.as_array()
             .unwrap()
@@ -122,14 +126,22 @@ fn every_dtype() {
         ckpt.tensor("big_i64").unwrap().to_vec::<i64>().unwrap(),
         [i64::MIN, i64::MAX, -1]
     );
-    assert_eq!(ckpt.tensor("uint64").unwrap().to_vec::<u64>().unwrap()[5], 127);
+    assert_eq!(
+        ckpt.tensor("uint64").unwrap().to_vec::<u64>().unwrap()[5],
+        127
+    );
     let s = ckpt.tensor("scalar0d").unwrap();
     assert_eq!(s.shape(), &[] as &[usize]);
     assert_eq!(s.to_vec::<f32>().unwrap(), [3.5]);
     assert_eq!(ckpt.tensor("empty").unwrap().numel(), 0);
     // float8 values decode for display.
     use serde_pickle_vm::torch::Scalar;
-    for d in ["float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz"] {
+    for d in [
+        "float8_e4m3fn",
+        "float8_e5m2",
+        "float8_e4m3fnuz",
+        "float8_e5m2fnuz",
+    ] {
         let t = ckpt.tensor(d).unwrap();
         // -2.25 needs 3 mantissa bits; e5m2 has 2 and rounds it to -2.
         let v = if d.contains("e5m2") { -2.0 } else { -2.25 };
@@ -147,7 +159,10 @@ fn views_share_storages() {
     let ckpt = check_file("views");
     let base = ckpt.tensor("base").unwrap();
     for n in ["transposed", "row2", "col3", "strided"] {
-        assert!(ckpt.tensor(n).unwrap().storage().same(base.storage()), "{n}");
+        assert!(
+            ckpt.tensor(n).unwrap().storage().same(base.storage()),
+            "{n}"
+        );
     }
     assert!(!ckpt.tensor("other").unwrap().storage().same(base.storage()));
     let col = ckpt.tensor("col3").unwrap();
@@ -280,10 +295,9 @@ fn bytes_and_readers() {
 
 #[test]
 fn sharded_checkpoint() {
-    let sd = serde_pickle_vm::torch::load_sharded(format!(
-        "{DIR}/sharded/pytorch_model.bin.index.json"
-    ))
-    .unwrap();
+    let sd =
+        serde_pickle_vm::torch::load_sharded(format!("{DIR}/sharded/pytorch_model.bin.index.json"))
+            .unwrap();
     // The shards hold the model after the training step, as checkpoint.pt does.
     let full = Checkpoint::open(format!("{DIR}/checkpoint.pt"))
         .unwrap()

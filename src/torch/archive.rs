@@ -50,6 +50,9 @@ pub struct LoadOptions {
     /// Most bytes one compressed zip entry may inflate to (against zip bombs; torch
     /// itself never compresses). Default 16 GiB.
     pub max_inflated: u64,
+    /// Resolve storages and rebuild tensors (default true); off leaves the persistent
+    /// ids and rebuild calls as recorded (`pickle-vm json --raw`).
+    pub rebuild: bool,
 }
 
 impl Default for LoadOptions {
@@ -57,6 +60,7 @@ impl Default for LoadOptions {
         LoadOptions {
             pickle: Options::default(),
             max_inflated: 16 << 30,
+            rebuild: true,
         }
     }
 }
@@ -102,7 +106,10 @@ fn key_text(v: Value<'_, '_>) -> Option<String> {
     v.as_str()
         .map(str::to_string)
         .or_else(|| v.as_i64().map(|i| i.to_string()))
-        .or_else(|| v.as_bytes().map(|b| String::from_utf8_lossy(b).into_owned()))
+        .or_else(|| {
+            v.as_bytes()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        })
 }
 
 fn storage_id(pid: Value<'_, '_>) -> Result<Option<StorageId>> {
@@ -117,12 +124,15 @@ fn storage_id(pid: Value<'_, '_>) -> Result<Option<StorageId>> {
     let (cls, key, numel, view) = match items.as_slice() {
         [_, cls, key, _loc, numel] => (*cls, *key, *numel, None),
         [_, cls, key, _loc, numel, view] => (*cls, *key, *numel, Some(*view)),
-        _ => return Err(format_err("a storage persistent id has the wrong number of fields")),
+        _ => {
+            return Err(format_err(
+                "a storage persistent id has the wrong number of fields",
+            ))
+        }
     };
     let dtype = match cls.as_global() {
-        Some(g) => Dtype::from_storage_class(&g.name).ok_or_else(|| {
-            format_err(format!("unknown storage type {}.{}", g.module, g.name))
-        })?,
+        Some(g) => Dtype::from_storage_class(&g.name)
+            .ok_or_else(|| format_err(format!("unknown storage type {}.{}", g.module, g.name)))?,
         None => return Err(format_err(format!("storage type is a {}", cls.type_name()))),
     };
     let key = key_text(key).ok_or_else(|| format_err("storage key is not a str or int"))?;
@@ -136,8 +146,12 @@ fn storage_id(pid: Value<'_, '_>) -> Result<Option<StorageId>> {
             match parts.as_slice() {
                 [k, o, n] => Some((
                     key_text(*k).ok_or_else(|| format_err("bad storage view key"))?,
-                    o.as_i64().and_then(|x| u64::try_from(x).ok()).ok_or_else(|| format_err("bad storage view offset"))?,
-                    n.as_i64().and_then(|x| u64::try_from(x).ok()).ok_or_else(|| format_err("bad storage view size"))?,
+                    o.as_i64()
+                        .and_then(|x| u64::try_from(x).ok())
+                        .ok_or_else(|| format_err("bad storage view offset"))?,
+                    n.as_i64()
+                        .and_then(|x| u64::try_from(x).ok())
+                        .ok_or_else(|| format_err("bad storage view size"))?,
                 )),
                 _ => return Err(format_err("bad storage view metadata")),
             }
@@ -180,13 +194,18 @@ fn load_zip(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
                 .is_some_and(|p| p.ends_with('/') && p.matches('/').count() == 1)
         })
         .min_by_key(|e| e.name.len())
-        .ok_or_else(|| format_err("zip archive has no <archive>/data.pkl: not a torch checkpoint"))?;
+        .ok_or_else(|| {
+            format_err("zip archive has no <archive>/data.pkl: not a torch checkpoint")
+        })?;
     let prefix = pkl.name[..pkl.name.len() - "data.pkl".len()].to_string();
-    let by_name: HashMap<&str, &zip::Entry> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
+    let by_name: HashMap<&str, &zip::Entry> =
+        entries.iter().map(|e| (e.name.as_str(), e)).collect();
     let small = |name: &str| -> Result<Option<String>> {
         match by_name.get(format!("{prefix}{name}").as_str()) {
             Some(e) if e.size <= 64 => Ok(Some(
-                String::from_utf8_lossy(&e.read(src, opts.max_inflated)?).trim().to_string(),
+                String::from_utf8_lossy(&e.read(src, opts.max_inflated)?)
+                    .trim()
+                    .to_string(),
             )),
             Some(_) => Err(format_err(format!("{prefix}{name} is too long"))),
             None => Ok(None),
@@ -202,7 +221,9 @@ fn load_zip(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
         }
     };
     let torchscript = by_name.contains_key(format!("{prefix}constants.pkl").as_str())
-        || entries.iter().any(|e| e.name.starts_with(&format!("{prefix}code/")));
+        || entries
+            .iter()
+            .any(|e| e.name.starts_with(&format!("{prefix}code/")));
     let data = pkl.read(src, opts.max_inflated)?;
     let mut graph = unpickler(opts).load_slice(&data)?.into_owned();
     let mut cache: HashMap<String, Storage> = HashMap::new();
@@ -228,7 +249,9 @@ fn load_zip(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
         cache.insert(id.key.clone(), storage.clone());
         Ok(Resolved::Storage(storage))
     };
-    rebuild(&mut graph, &mut resolve)?;
+    if opts.rebuild {
+        rebuild(&mut graph, &mut resolve)?;
+    }
     let format = Format::Zip {
         prefix: prefix.trim_end_matches('/').to_string(),
         byte_order,
@@ -277,7 +300,11 @@ fn load_legacy(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Form
         )));
     }
     let (sys_info, _) = next("sys info")?;
-    let byte_order = match sys_info.root().get("little_endian").and_then(|v| v.as_bool()) {
+    let byte_order = match sys_info
+        .root()
+        .get("little_endian")
+        .and_then(|v| v.as_bool())
+    {
         Some(false) => ByteOrder::Big,
         _ => ByteOrder::Little,
     };
@@ -300,12 +327,12 @@ fn load_legacy(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Form
     let mut storages: HashMap<String, Storage> = HashMap::new();
     let mut at = pos;
     for key in keys {
-        let (dtype, _) = *ids
-            .get(&key)
-            .ok_or_else(|| format_err(format!("legacy storage {key:?} is not used by the pickle")))?;
-        let head = data
-            .get(at..at + 8)
-            .ok_or_else(|| format_err(format!("storage {key:?} is missing: the file ends early")))?;
+        let (dtype, _) = *ids.get(&key).ok_or_else(|| {
+            format_err(format!("legacy storage {key:?} is not used by the pickle"))
+        })?;
+        let head = data.get(at..at + 8).ok_or_else(|| {
+            format_err(format!("storage {key:?} is missing: the file ends early"))
+        })?;
         let mut n = [0u8; 8];
         n.copy_from_slice(head);
         let count = match byte_order {
@@ -317,9 +344,14 @@ fn load_legacy(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Form
             .and_then(|l| usize::try_from(l).ok())
             .ok_or_else(|| format_err(format!("storage {key:?} size overflows")))?;
         let bytes = data.slice(at + 8, len).ok_or_else(|| {
-            format_err(format!("storage {key:?} ({len} bytes) runs past the end of the file"))
+            format_err(format!(
+                "storage {key:?} ({len} bytes) runs past the end of the file"
+            ))
         })?;
-        storages.insert(key.clone(), Storage::from_bytes(&key, dtype, byte_order, bytes));
+        storages.insert(
+            key.clone(),
+            Storage::from_bytes(&key, dtype, byte_order, bytes),
+        );
         at += 8 + len;
     }
     let mut views: HashMap<String, Storage> = HashMap::new();
@@ -328,7 +360,10 @@ fn load_legacy(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Form
             return Ok(Resolved::Keep);
         };
         let root = storages.get(&id.key).ok_or_else(|| {
-            format_err(format!("storage {:?} is missing from the legacy file", id.key))
+            format_err(format!(
+                "storage {:?} is missing from the legacy file",
+                id.key
+            ))
         })?;
         check_len(&id.key, root.nbytes(), declared_nbytes(&id)?)?;
         match id.view {
@@ -350,7 +385,9 @@ fn load_legacy(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Form
             }
         }
     };
-    rebuild(&mut graph, &mut resolve)?;
+    if opts.rebuild {
+        rebuild(&mut graph, &mut resolve)?;
+    }
     Ok((graph, Format::Legacy))
 }
 
@@ -370,9 +407,9 @@ fn tar_members(data: &Bytes) -> Result<HashMap<String, Bytes>> {
         let size = u64::from_str_radix(size_text.trim_matches(|c: char| c == '\0' || c == ' '), 8)
             .map_err(|_| format_err("corrupt tar header (size)"))?;
         let size = usize::try_from(size).map_err(|_| format_err("tar member too large"))?;
-        let body = data
-            .slice(at + 512, size)
-            .ok_or_else(|| format_err(format!("tar member {name} runs past the end of the file")))?;
+        let body = data.slice(at + 512, size).ok_or_else(|| {
+            format_err(format!("tar member {name} runs past the end of the file"))
+        })?;
         if matches!(h[156], b'0' | 0) {
             out.insert(name, body);
         }
@@ -426,7 +463,10 @@ fn load_tar(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
             .slice(pos + 8, len)
             .ok_or_else(|| format_err(format!("storage {key:?} runs past its member")))?;
         pos += 8 + len;
-        storages.insert(key.clone(), Storage::from_bytes(&key, dtype, ByteOrder::Little, bytes));
+        storages.insert(
+            key.clone(),
+            Storage::from_bytes(&key, dtype, ByteOrder::Little, bytes),
+        );
     }
     let views = next(st, &mut pos)?;
     for v in views.root().iter() {
@@ -437,7 +477,9 @@ fn load_tar(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
             else {
                 return Err(format_err("bad legacy storage view"));
             };
-            let root = storages.get(&r).ok_or_else(|| format_err("storage view of a missing storage"))?;
+            let root = storages
+                .get(&r)
+                .ok_or_else(|| format_err("storage view of a missing storage"))?;
             let size = root.dtype().size();
             let view = root
                 .bytes_shared()?
@@ -462,7 +504,9 @@ fn load_tar(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
             return Err(format_err("bad legacy tensor key"));
         };
         let read_i64 = |pos: &mut usize| -> Result<i64> {
-            let b = te.get(*pos..*pos + 8).ok_or_else(|| format_err("legacy tensor record truncated"))?;
+            let b = te
+                .get(*pos..*pos + 8)
+                .ok_or_else(|| format_err("legacy tensor record truncated"))?;
             *pos += 8;
             Ok(i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
         };
@@ -470,13 +514,24 @@ fn load_tar(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
         if !(0..=64).contains(&ndim) {
             return Err(format_err(format!("legacy tensor has {ndim} dimensions")));
         }
-        let shape: Vec<i64> = (0..ndim).map(|_| read_i64(&mut pos)).collect::<Result<_>>()?;
-        let strides: Vec<i64> = (0..ndim).map(|_| read_i64(&mut pos)).collect::<Result<_>>()?;
+        let shape: Vec<i64> = (0..ndim)
+            .map(|_| read_i64(&mut pos))
+            .collect::<Result<_>>()?;
+        let strides: Vec<i64> = (0..ndim)
+            .map(|_| read_i64(&mut pos))
+            .collect::<Result<_>>()?;
         let offset = read_i64(&mut pos)?;
         let storage = storages
             .get(&sid)
             .ok_or_else(|| format_err(format!("tensor {key:?} uses missing storage {sid:?}")))?;
-        let t = Tensor::new(storage.clone(), storage.dtype(), offset, &shape, &strides, false)?;
+        let t = Tensor::new(
+            storage.clone(),
+            storage.dtype(),
+            offset,
+            &shape,
+            &strides,
+            false,
+        )?;
         tensors.insert(key, t);
     }
     let pk = member("pickle")?;
@@ -487,10 +542,14 @@ fn load_tar(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
                 .get(&k)
                 .cloned()
                 .map(Resolved::Tensor)
-                .ok_or_else(|| format_err(format!("tensor {k:?} is missing from the tar checkpoint"))),
+                .ok_or_else(|| {
+                    format_err(format!("tensor {k:?} is missing from the tar checkpoint"))
+                }),
             _ => Ok(Resolved::Keep),
         }
     };
-    rebuild(&mut graph, &mut resolve)?;
+    if opts.rebuild {
+        rebuild(&mut graph, &mut resolve)?;
+    }
     Ok((graph, Format::Tar))
 }

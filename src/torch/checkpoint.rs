@@ -61,6 +61,11 @@ impl Checkpoint {
         Checkpoint::load(Source::Mem(bytes), &LoadOptions::default())
     }
 
+    /// [`from_bytes`](Self::from_bytes) with options.
+    pub fn from_bytes_with(bytes: Bytes, opts: &LoadOptions) -> Result<Checkpoint> {
+        Checkpoint::load(Source::Mem(bytes), opts)
+    }
+
     /// Loads from a byte slice (copied once, since tensors outlive the borrow).
     pub fn from_slice(data: &[u8]) -> Result<Checkpoint> {
         Checkpoint::from_bytes(Bytes::new(data.to_vec()))

@@ -32,6 +32,8 @@ mod tensor;
 mod archive;
 #[cfg(feature = "torch")]
 mod checkpoint;
+#[cfg(feature = "safetensors")]
+mod convert;
 #[cfg(feature = "torch")]
 mod rebuild;
 #[cfg(feature = "torch")]
@@ -44,14 +46,16 @@ mod zip;
 pub use archive::{Format, LoadOptions};
 #[cfg(feature = "torch")]
 pub use checkpoint::{as_tensor, named_tensors, Checkpoint};
+#[cfg(feature = "safetensors")]
+pub use convert::save_safetensors;
 pub use dtype::{ByteOrder, Dtype};
 pub use element::{Element, Scalar};
 #[cfg(feature = "torch")]
 pub use state_dict::load_sharded;
 pub use state_dict::{Nested, StateDict};
 pub use storage::{Bytes, Storage};
-pub use tensor::Tensor;
 pub(crate) use tensor::contiguous_strides;
+pub use tensor::Tensor;
 
 /// Loads a checkpoint file (see [`Checkpoint::open`]).
 ///

@@ -36,14 +36,16 @@ pub(crate) fn rebuild(
         let id = NodeId(i as u32);
         let offset = graph.offset_of(id);
         let replacement = match graph.node(id) {
-            Node::PersId(pid) => match resolve(graph.value(*pid)).map_err(|e| e.with_offset(offset))? {
-                Resolved::Storage(s) => {
-                    storages.insert(id, s);
-                    None
+            Node::PersId(pid) => {
+                match resolve(graph.value(*pid)).map_err(|e| e.with_offset(offset))? {
+                    Resolved::Storage(s) => {
+                        storages.insert(id, s);
+                        None
+                    }
+                    Resolved::Tensor(t) => Some(t),
+                    Resolved::Keep => None,
                 }
-                Resolved::Tensor(t) => Some(t),
-                Resolved::Keep => None,
-            },
+            }
             Node::Object(_) => rebuild_object(graph, graph.value(Slot::Node(id)), &storages)
                 .map_err(|e| e.with_offset(offset))?,
             _ => None,
@@ -81,7 +83,10 @@ fn rebuild_object(
             return Ok(None);
         };
         if let Some((cm, cn)) = global_of(*cls) {
-            if !matches!((cm, cn), ("torch", "Tensor") | ("torch.nn.parameter", "Parameter")) {
+            if !matches!(
+                (cm, cn),
+                ("torch", "Tensor") | ("torch.nn.parameter", "Parameter")
+            ) {
                 return Err(err(format!(
                     "tensor subclass {cm}.{cn} is not supported (only its data could be read)"
                 )));
@@ -128,7 +133,14 @@ fn rebuild_call(
             check_metadata(rest.first().copied())?;
             let storage = storage_arg(graph, s, storages)?;
             let dtype = storage.dtype();
-            Ok(Some(make(storage, dtype, off, size, stride, rg.as_bool().unwrap_or(false))?))
+            Ok(Some(make(
+                storage,
+                dtype,
+                off,
+                size,
+                stride,
+                rg.as_bool().unwrap_or(false),
+            )?))
         }
         ("torch._utils", "_rebuild_tensor_v3") => {
             let (s, off, size, stride, rg, dt, rest) = match args {
@@ -140,7 +152,14 @@ fn rebuild_call(
             check_metadata(rest.first().copied())?;
             let storage = storage_arg(graph, s, storages)?;
             let dtype = dtype_arg(dt)?;
-            Ok(Some(make(storage, dtype, off, size, stride, rg.as_bool().unwrap_or(false))?))
+            Ok(Some(make(
+                storage,
+                dtype,
+                off,
+                size,
+                stride,
+                rg.as_bool().unwrap_or(false),
+            )?))
         }
         ("torch._utils", "_rebuild_parameter")
         | ("torch._utils", "_rebuild_parameter_with_state")
@@ -156,7 +175,9 @@ fn rebuild_call(
         }
         ("torch._utils", "_rebuild_device_tensor_from_cpu_tensor") => {
             let [data, _dtype, _device, rg] = args else {
-                return Err(err("_rebuild_device_tensor_from_cpu_tensor expects 4 arguments"));
+                return Err(err(
+                    "_rebuild_device_tensor_from_cpu_tensor expects 4 arguments",
+                ));
             };
             let mut t = tensor_arg(*data)?;
             t.set_requires_grad(rg.as_bool().unwrap_or(false));
@@ -220,18 +241,19 @@ fn dtype_arg(v: Value<'_, '_>) -> Result<Dtype> {
         Some(("torch", n)) => {
             Dtype::from_name(n).ok_or_else(|| err(format!("unknown torch dtype torch.{n}")))
         }
-        _ => Err(err(format!("expected a torch dtype, found {}", v.type_name()))),
+        _ => Err(err(format!(
+            "expected a torch dtype, found {}",
+            v.type_name()
+        ))),
     }
 }
 
 /// The ints of a size or stride: a tuple, or `torch.Size(tuple)`.
 fn ints(v: Value<'_, '_>, what: &str) -> Result<Vec<i64>> {
     let v = match v.as_object() {
-        Some(o) if global_of(v.graph().value(o.callable)) == Some(("torch", "Size")) => o
-            .args
-            .first()
-            .map(|s| v.graph().value(*s))
-            .unwrap_or(v),
+        Some(o) if global_of(v.graph().value(o.callable)) == Some(("torch", "Size")) => {
+            o.args.first().map(|s| v.graph().value(*s)).unwrap_or(v)
+        }
         _ => v,
     };
     let seq = v
@@ -240,8 +262,12 @@ fn ints(v: Value<'_, '_>, what: &str) -> Result<Vec<i64>> {
     seq.iter()
         .map(|s| {
             let x = v.graph().value(*s);
-            x.as_i64()
-                .ok_or_else(|| err(format!("tensor {what} holds {} (not an int that fits 64 bits)", x.type_name())))
+            x.as_i64().ok_or_else(|| {
+                err(format!(
+                    "tensor {what} holds {} (not an int that fits 64 bits)",
+                    x.type_name()
+                ))
+            })
         })
         .collect()
 }
@@ -255,7 +281,9 @@ fn make(
     requires_grad: bool,
 ) -> Result<Tensor> {
     if dtype.is_quantized() {
-        return Err(err(format!("quantized tensors ({dtype}) are not supported")));
+        return Err(err(format!(
+            "quantized tensors ({dtype}) are not supported"
+        )));
     }
     let offset = off
         .as_i64()

@@ -208,7 +208,9 @@ pub fn load_sharded<P: AsRef<std::path::Path>>(index: P) -> Result<StateDict> {
     let mut out = StateDict::default();
     for f in files {
         if f.contains("..") || std::path::Path::new(f).is_absolute() {
-            return Err(fmt(format!("shard name {f:?} leaves the checkpoint's folder")));
+            return Err(fmt(format!(
+                "shard name {f:?} leaves the checkpoint's folder"
+            )));
         }
         let shard = super::Checkpoint::open(dir.join(f))?.state_dict();
         for (name, file) in map {

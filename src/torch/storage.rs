@@ -79,7 +79,10 @@ type Loader = Box<dyn Fn() -> Result<Bytes> + Send + Sync>;
 
 enum Data {
     Ready(Bytes),
-    Lazy { loader: Loader, cell: OnceLock<Bytes> },
+    Lazy {
+        loader: Loader,
+        cell: OnceLock<Bytes>,
+    },
 }
 
 struct Inner {
@@ -117,7 +120,13 @@ impl Storage {
 
     /// A storage of `nbytes` bytes that `loader` produces on first access (inflating a
     /// compressed entry, reading from a file). The loader's result must be `nbytes` long.
-    pub fn lazy<F>(key: &str, dtype: Dtype, byte_order: ByteOrder, nbytes: u64, loader: F) -> Storage
+    pub fn lazy<F>(
+        key: &str,
+        dtype: Dtype,
+        byte_order: ByteOrder,
+        nbytes: u64,
+        loader: F,
+    ) -> Storage
     where
         F: Fn() -> Result<Bytes> + Send + Sync + 'static,
     {
@@ -196,7 +205,10 @@ impl Storage {
         self.bytes()?;
         Ok(match &self.0.data {
             Data::Ready(b) => b.clone(),
-            Data::Lazy { cell, .. } => cell.get().cloned().unwrap_or_else(|| Bytes::new(Vec::new())),
+            Data::Lazy { cell, .. } => cell
+                .get()
+                .cloned()
+                .unwrap_or_else(|| Bytes::new(Vec::new())),
         })
     }
 }

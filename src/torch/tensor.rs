@@ -68,9 +68,10 @@ impl Tensor {
         let mut str = Vec::with_capacity(shape.len());
         for (&n, &s) in shape.iter().zip(strides) {
             shp.push(usize::try_from(n).map_err(|_| format_err(format!("negative size {n}")))?);
-            str.push(usize::try_from(s).map_err(|_| {
-                format_err(format!("negative stride {s} is not supported"))
-            })?);
+            str.push(
+                usize::try_from(s)
+                    .map_err(|_| format_err(format!("negative stride {s} is not supported")))?,
+            );
         }
         let overflow = || format_err(format!("tensor shape {shape:?} overflows"));
         let numel = shp
@@ -260,9 +261,9 @@ impl Tensor {
     /// (otherwise an error; use [`to_vec`](Self::to_vec)).
     pub fn as_slice<T: Element>(&self) -> Result<&[T]> {
         self.check_type::<T>()?;
-        let (start, len) = self.contiguous_range().ok_or_else(|| {
-            Error::new(ErrorKind::Type, "tensor is not contiguous; use to_vec")
-        })?;
+        let (start, len) = self
+            .contiguous_range()
+            .ok_or_else(|| Error::new(ErrorKind::Type, "tensor is not contiguous; use to_vec"))?;
         if self.storage.byte_order() != ByteOrder::native() && self.dtype.component_size() > 1 {
             return Err(Error::new(
                 ErrorKind::Type,

@@ -56,7 +56,9 @@ pub(crate) fn directory(src: &Source) -> Result<Vec<Entry>> {
         // ZIP64: the locator sits just before the end record.
         let eocd_abs = len - tail_len + pos as u64;
         let loc = src.read_at(
-            eocd_abs.checked_sub(20).ok_or_else(|| truncated("zip64 locator"))?,
+            eocd_abs
+                .checked_sub(20)
+                .ok_or_else(|| truncated("zip64 locator"))?,
             20,
             "zip64 locator",
         )?;
