@@ -16,6 +16,9 @@ pub struct JsonOptions {
     /// Indent with two spaces per level, as Python's `json.dumps(..., indent=2)`.
     /// Off: compact, no spaces (the canonical form the fixtures use).
     pub pretty: bool,
+    /// Print the elements of tensors and numpy arrays as nested JSON arrays (`"data"`)
+    /// instead of their `"sha256"` (`pickle-vm json --data`).
+    pub data: bool,
 }
 
 /// Renders the graph as JSON text (no trailing newline).
@@ -125,6 +128,11 @@ fn for_each_child(node: &Node<'_>, mut f: impl FnMut(Slot)) {
                 state.iter().for_each(|s| f(*s));
             }
             Emulated::Range(p) | Emulated::Slice(p) => p.iter().for_each(|s| f(*s)),
+            Emulated::NdArray(a) => {
+                if let crate::numpy::NdData::Objects(items) = a.data() {
+                    items.iter().for_each(|s| f(*s))
+                }
+            }
             _ => {}
         },
         Node::BigInt(_)
@@ -153,11 +161,16 @@ enum Task<'g> {
     Pair(Slot, Slot),
     /// The fields of a recorded construction.
     Object(&'g Object),
+    /// `"key": <raw JSON text>` inside an object.
+    KeyRaw(&'static str, String),
+    /// A list of slots owned by the task (object arrays in C order).
+    OwnedSeq(Vec<Slot>),
 }
 
 struct Renderer<'g, 'de, W> {
     graph: &'g Graph<'de>,
     pretty: bool,
+    data: bool,
     shared: Vec<bool>,
     ids: HashMap<NodeId, usize>,
     tasks: Vec<Task<'g>>,
@@ -173,6 +186,7 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
         Renderer {
             graph,
             pretty: options.pretty,
+            data: options.data,
             shared: shared_nodes(graph),
             ids: HashMap::new(),
             tasks: vec![Task::Value(graph.root)],
@@ -261,6 +275,18 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
                 self.value(slot);
             }
             Task::Object(o) => self.object_fields(o),
+            Task::KeyRaw(k, text) => {
+                self.begin_value();
+                self.key_inline(k);
+                self.out.write_str(&text).ok();
+            }
+            Task::OwnedSeq(items) => {
+                self.tasks.push(Task::Close(']'));
+                for s in items.into_iter().rev() {
+                    self.tasks.push(Task::Value(s));
+                }
+                self.tasks.push(Task::Open('['));
+            }
         }
     }
 
@@ -534,7 +560,126 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             Emulated::Uuid(u) => self.tagged_text("uuid", &Emulated::uuid_string(*u)),
             Emulated::Range(p) => self.seq(Some("range"), p),
             Emulated::Slice(p) => self.seq(Some("slice"), p),
+            Emulated::Tensor(t) => {
+                let t: &crate::torch::Tensor = t;
+                let fields = vec![
+                    ("dtype", json_string(t.dtype().name())),
+                    ("shape", json_usizes(t.shape())),
+                    ("stride", json_usizes(t.strides())),
+                    ("storage_offset", t.storage_offset().to_string()),
+                    ("requires_grad", t.requires_grad().to_string()),
+                    self.digest_or_data(
+                        |s| t.sha256().map(|h| *s = json_string(&h)),
+                        |s| t.write_json_data(s),
+                    ),
+                ];
+                self.tagged_fields("tensor", fields, None);
+            }
+            Emulated::NdArray(a) => {
+                let a: &crate::numpy::NdArray = a;
+                let mut fields = vec![
+                    ("dtype", json_string(a.descr())),
+                    ("shape", json_usizes(a.shape())),
+                    (
+                        "order",
+                        json_string(match a.order() {
+                            crate::numpy::Order::C => "C",
+                            crate::numpy::Order::F => "F",
+                        }),
+                    ),
+                ];
+                let items = a.items_c_order();
+                if items.is_none() {
+                    fields.push(self.digest_or_data(
+                        |s| match a.sha256() {
+                            Some(r) => r.map(|h| *s = json_string(&h)),
+                            None => Ok(()),
+                        },
+                        |s| match a.tensor() {
+                            Some(t) => t.write_json_data(s),
+                            None => {
+                                s.push_str("null");
+                                Ok(())
+                            }
+                        },
+                    ));
+                }
+                self.tagged_fields("ndarray", fields, items);
+            }
+            Emulated::NpScalar(sc) => {
+                let value = match sc.value() {
+                    Some(crate::torch::Scalar::Bool(b)) => b.to_string(),
+                    Some(crate::torch::Scalar::Int(i)) => i.to_string(),
+                    Some(crate::torch::Scalar::Float(f)) => json_float(f),
+                    Some(crate::torch::Scalar::Complex(re, im)) => {
+                        format!("{{\"complex\":[{},{}]}}", json_float(re), json_float(im))
+                    }
+                    None => format!("{{\"bytes\":{}}}", json_string(&hex(sc.raw()))),
+                };
+                let fields = vec![("dtype", json_string(sc.descr())), ("value", value)];
+                self.tagged_fields("npscalar", fields, None);
+            }
         }
+    }
+
+    /// `("sha256", "<hex>")`, or with `--data` `("data", [...])`; a storage that cannot
+    /// be read renders as `("error", "<message>")`.
+    fn digest_or_data(
+        &self,
+        digest: impl FnOnce(&mut String) -> crate::Result<()>,
+        data: impl FnOnce(&mut String) -> crate::Result<()>,
+    ) -> (&'static str, String) {
+        let mut s = String::new();
+        let (key, r) = if self.data {
+            ("data", data(&mut s))
+        } else {
+            ("sha256", digest(&mut s))
+        };
+        match r {
+            Ok(()) => (key, s),
+            Err(e) => ("error", json_string(&e.to_string())),
+        }
+    }
+
+    /// `{"tag": {"k": raw, ..., "items": [...]}}`.
+    fn tagged_fields(
+        &mut self,
+        tag: &'static str,
+        fields: Vec<(&'static str, String)>,
+        items: Option<Vec<Slot>>,
+    ) {
+        self.open_tagged(tag);
+        self.tasks.push(Task::Close('}'));
+        if let Some(items) = items {
+            self.tasks.push(Task::OwnedSeq(items));
+            self.tasks.push(Task::Key("items"));
+        }
+        for (k, v) in fields.into_iter().rev() {
+            self.tasks.push(Task::KeyRaw(k, v));
+        }
+        self.tasks.push(Task::Open('{'));
+    }
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::new();
+    write_str(&mut out, s);
+    out
+}
+
+fn json_usizes(v: &[usize]) -> String {
+    let parts: Vec<String> = v.iter().map(|n| n.to_string()).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// `{"float": x}` as the rendering writes Python floats.
+fn json_float(f: f64) -> String {
+    if f.is_nan() {
+        r#"{"float":"nan"}"#.into()
+    } else if f.is_infinite() {
+        format!(r#"{{"float":"{}"}}"#, if f > 0.0 { "inf" } else { "-inf" })
+    } else {
+        format!(r#"{{"float":{}}}"#, crate::pyrepr::float_repr(f))
     }
 }
 

@@ -7,11 +7,16 @@ pub mod dis;
 mod error;
 pub mod json;
 mod load;
+#[cfg(feature = "mmap")]
+#[allow(unsafe_code)]
+mod mmap;
+pub mod numpy;
 pub mod opcode;
 mod options;
 mod pyrepr;
 mod read;
 mod resolve;
+pub mod torch;
 pub mod value;
 mod vm;
 

@@ -133,6 +133,18 @@ impl<'h> Unpickler<'h> {
         Ok(self.finish(loaded))
     }
 
+    /// Reads the pickle at the start of `data` and returns it with the number of bytes
+    /// it took (files that hold several pickles in a row, like torch's legacy format).
+    #[allow(dead_code)]
+    pub(crate) fn load_slice_prefix<'de>(
+        &mut self,
+        data: &'de [u8],
+    ) -> Result<(Graph<'de>, usize)> {
+        let loaded = Vm::new(SliceRead::new(data), &self.options, &mut self.hooks).run()?;
+        let end = loaded.end as usize;
+        Ok((self.finish(loaded), end))
+    }
+
     /// Reads one pickle from a reader.
     pub fn load_reader<R: io::Read>(&mut self, reader: R) -> Result<Graph<'static>> {
         let loaded = Vm::new(IoRead::new(reader), &self.options, &mut self.hooks).run()?;
@@ -143,6 +155,8 @@ impl<'h> Unpickler<'h> {
         let mut graph = loaded.graph;
         if self.options.emulate {
             stdlib::emulate(&mut graph, &loaded.objects);
+            #[cfg(feature = "numpy")]
+            crate::numpy::emulate(&mut graph);
         }
         graph
     }

@@ -3,13 +3,18 @@
 //! ```text
 //! pickle-vm json FILE [--raw] [--encoding ENC] [--buffer FILE]... [--pretty]
 //! pickle-vm dis FILE [--annotate]
+//! pickle-vm torch ls FILE [--json]
+//! pickle-vm torch convert FILE OUT.safetensors [--force]
 //! ```
+//! `json` recognises torch checkpoints (zip, legacy and tar formats) by their content and
+//! renders their tensors; `--data` prints tensor and array elements instead of digests.
 //! `-` reads standard input. Errors go to standard error with the byte offset; the exit
 //! status is non-zero.
 
 use clap::{Parser, Subcommand};
 use serde_pickle_vm::dis::{self, DisOptions};
 use serde_pickle_vm::json::{self, JsonOptions};
+use serde_pickle_vm::torch::{save_safetensors, Bytes, Checkpoint, LoadOptions};
 use serde_pickle_vm::{Encoding, Errors, Options, Unpickler};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -47,6 +52,14 @@ enum Command {
         /// Indent the output.
         #[arg(long)]
         pretty: bool,
+        /// Print the elements of tensors and numpy arrays instead of their sha256.
+        #[arg(long)]
+        data: bool,
+    },
+    /// Inspect and convert PyTorch checkpoints.
+    Torch {
+        #[command(subcommand)]
+        command: TorchCommand,
     },
     /// Disassemble a pickle, printing what `python -m pickletools FILE` prints.
     Dis {
@@ -56,6 +69,138 @@ enum Command {
         #[arg(short, long)]
         annotate: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum TorchCommand {
+    /// List every tensor: name, dtype, shape, bytes, storage and offset.
+    Ls {
+        /// The checkpoint (zip, legacy or tar format; the name does not matter).
+        file: PathBuf,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the checkpoint's tensors to a safetensors file.
+    Convert {
+        /// The checkpoint.
+        file: PathBuf,
+        /// The safetensors file to write.
+        out: PathBuf,
+        /// Overwrite OUT if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// The legacy format starts with the pickled magic number 0x1950a86a20f9469cfc6c.
+const LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+
+fn is_torch_file(data: &[u8]) -> bool {
+    data.starts_with(b"PK\x03\x04")
+        || data.starts_with(LEGACY_MAGIC)
+        || data.get(257..262) == Some(b"ustar".as_slice())
+}
+
+fn open_checkpoint(file: &PathBuf, opts: &LoadOptions) -> Result<Checkpoint, String> {
+    if file.as_os_str() == "-" {
+        let data = read_input(file)?;
+        return Checkpoint::from_reader_with(io::Cursor::new(data), opts)
+            .map_err(|e| format!("-: {e}"));
+    }
+    Checkpoint::open_with(file, opts).map_err(|e| e.to_string())
+}
+
+fn torch_command(cmd: TorchCommand, out: &mut impl Write) -> Result<(), String> {
+    match cmd {
+        TorchCommand::Ls { file, json } => {
+            let ckpt = open_checkpoint(&file, &LoadOptions::default())?;
+            let tensors = ckpt.tensors();
+            let w = |e: io::Error| e.to_string();
+            if json {
+                let rows: Vec<serde_json::Value> = tensors
+                    .iter()
+                    .map(|(name, t)| {
+                        serde_json::json!({
+                            "name": name,
+                            "dtype": t.dtype().name(),
+                            "shape": t.shape(),
+                            "stride": t.strides(),
+                            "bytes": t.nbytes(),
+                            "storage": t.storage().key(),
+                            "storage_offset": t.storage_offset(),
+                            "requires_grad": t.requires_grad(),
+                        })
+                    })
+                    .collect();
+                let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
+                writeln!(out, "{text}").map_err(w)?;
+                return Ok(());
+            }
+            let name_w = tensors
+                .iter()
+                .map(|(n, _)| n.len())
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            writeln!(
+                out,
+                "{:<name_w$}  {:<14} {:<18} {:>12}  {:>8}  {:>8}",
+                "NAME", "DTYPE", "SHAPE", "BYTES", "STORAGE", "OFFSET"
+            )
+            .map_err(w)?;
+            let mut total = 0usize;
+            for (name, t) in &tensors {
+                total += t.nbytes();
+                writeln!(
+                    out,
+                    "{:<name_w$}  {:<14} {:<18} {:>12}  {:>8}  {:>8}",
+                    name,
+                    t.dtype().name(),
+                    format!("{:?}", t.shape()),
+                    t.nbytes(),
+                    t.storage().key(),
+                    t.storage_offset()
+                )
+                .map_err(w)?;
+            }
+            writeln!(out, "{} tensors, {} bytes", tensors.len(), total).map_err(w)?;
+        }
+        TorchCommand::Convert {
+            file,
+            out: dest,
+            force,
+        } => {
+            if dest.exists() && !force {
+                return Err(format!(
+                    "{} exists; pass --force to overwrite it",
+                    dest.display()
+                ));
+            }
+            let ckpt = open_checkpoint(&file, &LoadOptions::default())?;
+            let tensors = ckpt.tensors();
+            let total: usize = tensors.iter().map(|(_, t)| t.nbytes()).sum();
+            let show = total > 64 << 20;
+            let mut last = 0u64;
+            save_safetensors(&tensors, &dest, |done, all| {
+                let pct = if all == 0 { 100 } else { done * 100 / all };
+                if show && pct >= last + 5 {
+                    last = pct;
+                    eprint!("\rconverting: {pct:3}% of {} MiB", all >> 20);
+                }
+            })
+            .map_err(|e| e.to_string())?;
+            if show {
+                eprintln!();
+            }
+            eprintln!(
+                "wrote {} tensors ({total} bytes) to {}",
+                tensors.len(),
+                dest.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn read_input(path: &PathBuf) -> Result<Vec<u8>, String> {
@@ -81,7 +226,12 @@ fn run(cli: Cli) -> Result<(), String> {
             errors,
             buffers,
             pretty,
+            data: print_data,
         } => {
+            let json_opts = JsonOptions {
+                pretty,
+                data: print_data,
+            };
             let data = read_input(&file)?;
             let options = Options {
                 encoding: encoding.parse::<Encoding>().map_err(|e| e.to_string())?,
@@ -89,6 +239,19 @@ fn run(cli: Cli) -> Result<(), String> {
                 emulate: !raw,
                 ..Options::default()
             };
+            if is_torch_file(&data) {
+                let opts = LoadOptions {
+                    pickle: options,
+                    rebuild: !raw,
+                    ..LoadOptions::default()
+                };
+                let ckpt = Checkpoint::from_bytes_with(Bytes::new(data), &opts)
+                    .map_err(|e| format!("{}: {e}", file.display()))?;
+                json::to_writer(ckpt.graph(), &json_opts, &mut out)
+                    .and_then(|_| out.write_all(b"\n"))
+                    .map_err(|e| e.to_string())?;
+                return out.flush().map_err(|e| e.to_string());
+            }
             let mut unpickler = Unpickler::with_options(options);
             if !buffers.is_empty() {
                 let bufs = buffers
@@ -100,7 +263,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let graph = unpickler
                 .load_slice(&data)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
-            json::to_writer(&graph, &JsonOptions { pretty }, &mut out)
+            json::to_writer(&graph, &json_opts, &mut out)
                 .and_then(|_| out.write_all(b"\n"))
                 .map_err(|e| e.to_string())?;
         }
@@ -118,6 +281,7 @@ fn run(cli: Cli) -> Result<(), String> {
             out.flush().map_err(|e| e.to_string())?;
             result.map_err(|e| format!("{}: {e}", file.display()))?;
         }
+        Command::Torch { command } => torch_command(command, &mut out)?,
     }
     out.flush().map_err(|e| e.to_string())
 }

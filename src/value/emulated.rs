@@ -90,6 +90,13 @@ pub enum Emulated {
     Range([Slot; 3]),
     /// `slice(start, stop, step)`.
     Slice([Slot; 3]),
+    /// A torch tensor or Parameter (`torch._utils._rebuild_tensor_v2`, `_rebuild_parameter`,
+    /// …), rebuilt over its storage by `torch::load` or the `--torch` emulation.
+    Tensor(Box<crate::torch::Tensor>),
+    /// A numpy array (`numpy.core.multiarray._reconstruct`, `_frombuffer`).
+    NdArray(Box<crate::numpy::NdArray>),
+    /// A numpy scalar (`numpy.core.multiarray.scalar`).
+    NpScalar(Box<crate::numpy::NpScalar>),
 }
 
 impl Emulated {
@@ -111,6 +118,9 @@ impl Emulated {
             Emulated::Uuid(_) => "UUID",
             Emulated::Range(_) => "range",
             Emulated::Slice(_) => "slice",
+            Emulated::Tensor(_) => "Tensor",
+            Emulated::NdArray(_) => "ndarray",
+            Emulated::NpScalar(_) => "numpy scalar",
         }
     }
 

@@ -42,6 +42,9 @@ pub(crate) struct Loaded<'de> {
     pub(crate) graph: Graph<'de>,
     /// Every object node, in creation order.
     pub(crate) objects: Vec<NodeId>,
+    /// The offset just past STOP (where a following pickle would start).
+    #[allow(dead_code)]
+    pub(crate) end: u64,
 }
 
 impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
@@ -94,6 +97,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             }
         }
         Ok(Loaded {
+            end: self.rd.offset(),
             graph: self.graph,
             objects: self.objects,
         })

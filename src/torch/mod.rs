@@ -1,0 +1,69 @@
+//! PyTorch checkpoints without Python: archives, storages, tensors and state dicts.
+//!
+//! ```
+//! # #[cfg(feature = "torch")] {
+//! use serde_pickle_vm::torch::{Checkpoint, Dtype};
+//! let ckpt = Checkpoint::open("fixtures/torch/params.pt").unwrap();
+//! for (name, t) in ckpt.tensors() {
+//!     println!("{name}: {} {:?}", t.dtype(), t.shape());
+//! }
+//! let w = ckpt.tensor("w").unwrap();
+//! assert_eq!(w.dtype(), Dtype::F32);
+//! assert!(w.requires_grad());
+//! let values: Vec<f32> = w.to_vec().unwrap();
+//! assert_eq!(values.len(), 6);
+//! # }
+//! ```
+//!
+//! The core types ([`Dtype`], [`Storage`], [`Tensor`], [`Element`]) are always built;
+//! reading checkpoint files needs the `torch` feature, memory maps the `mmap` feature.
+//!
+//! A file is recognised by its content, whatever its name: a zip archive with
+//! `<dir>/data.pkl` (`torch.save` since 1.6, TorchScript), the legacy format
+//! (`_use_new_zipfile_serialization=False`) or the legacy tar format. Opening reads the
+//! pickle and the zip directory only; a tensor's bytes are read when asked for.
+
+mod dtype;
+mod element;
+mod storage;
+mod tensor;
+
+#[cfg(feature = "torch")]
+mod archive;
+#[cfg(feature = "torch")]
+mod checkpoint;
+#[cfg(feature = "safetensors")]
+mod convert;
+#[cfg(feature = "torch")]
+mod rebuild;
+#[cfg(feature = "torch")]
+mod source;
+mod state_dict;
+#[cfg(feature = "torch")]
+mod zip;
+
+#[cfg(feature = "torch")]
+pub use archive::{Format, LoadOptions};
+#[cfg(feature = "torch")]
+pub use checkpoint::{as_tensor, named_tensors, Checkpoint};
+#[cfg(feature = "safetensors")]
+pub use convert::save_safetensors;
+pub use dtype::{ByteOrder, Dtype};
+pub use element::{Element, Scalar};
+#[cfg(feature = "torch")]
+pub use state_dict::load_sharded;
+pub use state_dict::{Nested, StateDict};
+pub use storage::{Bytes, Storage};
+pub(crate) use tensor::contiguous_strides;
+pub use tensor::Tensor;
+
+/// Loads a checkpoint file (see [`Checkpoint::open`]).
+///
+/// ```
+/// let ckpt = serde_pickle_vm::torch::load("fixtures/torch/dtypes.pt").unwrap();
+/// assert_eq!(ckpt.tensor("bfloat16").unwrap().shape(), &[2, 3]);
+/// ```
+#[cfg(feature = "torch")]
+pub fn load<P: AsRef<std::path::Path>>(path: P) -> crate::Result<Checkpoint> {
+    Checkpoint::open(path)
+}
