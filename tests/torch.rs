@@ -325,3 +325,84 @@ fn unflatten_state_dict() {
         Some(Nested::Tensor(_))
     ));
 }
+
+#[test]
+fn typed_state_dict() {
+    use serde::Deserialize;
+    use serde_pickle_vm::torch::TensorOf;
+
+    #[derive(Deserialize)]
+    struct Linear {
+        weight: TensorOf<f32>,
+        bias: Tensor,
+    }
+    #[derive(Deserialize)]
+    struct Attn {
+        in_proj_weight: TensorOf<f32>,
+        out_proj: Linear,
+    }
+    #[derive(Deserialize)]
+    struct Layer {
+        self_attn: Attn,
+        linear1: Linear,
+        norm1: Linear,
+    }
+    #[derive(Deserialize)]
+    struct Model {
+        layer: Layer,
+        head: Linear,
+    }
+    #[derive(Deserialize)]
+    struct Moments {
+        exp_avg: TensorOf<f32>,
+        step: Tensor,
+    }
+    #[derive(Deserialize)]
+    struct Optim {
+        state: Vec<Moments>,
+    }
+    #[derive(Deserialize)]
+    struct Ckpt {
+        model: Model,
+        optimizer: Optim,
+    }
+    let sd = Checkpoint::open(format!("{DIR}/checkpoint.pt"))
+        .unwrap()
+        .state_dict();
+    let ck: Ckpt = sd.deserialize().unwrap();
+    assert_eq!(ck.model.layer.self_attn.in_proj_weight.shape(), &[24, 8]);
+    assert_eq!(ck.model.layer.linear1.weight.shape(), &[16, 8]);
+    assert_eq!(ck.model.head.bias.shape(), &[2]);
+    assert_eq!(ck.model.layer.norm1.weight.to_vec().unwrap().len(), 8);
+    assert_eq!(ck.optimizer.state.len(), sd.strip_prefix("model.").len());
+    assert_eq!(
+        ck.optimizer.state[0].exp_avg.shape(),
+        ck.model.layer.self_attn.in_proj_weight.shape()
+    );
+    assert_eq!(ck.optimizer.state[0].step.numel(), 1);
+
+    // The dtype is checked: a float32 tensor is not a TensorOf<f64>.
+    #[derive(Deserialize, Debug)]
+    struct Wrong {
+        #[allow(dead_code)]
+        head: WrongLinear,
+    }
+    #[derive(Deserialize, Debug)]
+    struct WrongLinear {
+        #[allow(dead_code)]
+        weight: TensorOf<f64>,
+    }
+    let err = sd
+        .strip_prefix("model.")
+        .deserialize::<Wrong>()
+        .unwrap_err();
+    assert!(err.to_string().contains("float64"), "{err}");
+    // A missing tensor is named.
+    #[derive(Deserialize, Debug)]
+    struct Missing {
+        #[allow(dead_code)]
+        nope: Tensor,
+    }
+    let err = sd.deserialize::<Missing>().unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+}

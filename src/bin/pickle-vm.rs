@@ -183,7 +183,7 @@ fn torch_command(cmd: TorchCommand, out: &mut impl Write) -> Result<(), String> 
             let show = total > 64 << 20;
             let mut last = 0u64;
             save_safetensors(&tensors, &dest, |done, all| {
-                let pct = if all == 0 { 100 } else { done * 100 / all };
+                let pct = (done * 100).checked_div(all).unwrap_or(100);
                 if show && pct >= last + 5 {
                     last = pct;
                     eprint!("\rconverting: {pct:3}% of {} MiB", all >> 20);

@@ -23,6 +23,7 @@
 //! (`_use_new_zipfile_serialization=False`) or the legacy tar format. Opening reads the
 //! pickle and the zip directory only; a tensor's bytes are read when asked for.
 
+mod de;
 mod dtype;
 mod element;
 mod storage;
@@ -48,6 +49,9 @@ pub use archive::{Format, LoadOptions};
 pub use checkpoint::{as_tensor, named_tensors, Checkpoint};
 #[cfg(feature = "safetensors")]
 pub use convert::save_safetensors;
+pub use de::TensorOf;
+#[doc(hidden)]
+pub use de::{hand_off, TENSOR_TOKEN};
 pub use dtype::{ByteOrder, Dtype};
 pub use element::{Element, Scalar};
 #[cfg(feature = "torch")]

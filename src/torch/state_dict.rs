@@ -8,10 +8,12 @@ use crate::error::{Error, ErrorKind, Result};
 /// Named tensors in order (a torch `state_dict()`).
 ///
 /// ```
+/// # #[cfg(feature = "torch")] {
 /// use serde_pickle_vm::torch::Checkpoint;
 /// let sd = Checkpoint::open("fixtures/torch/checkpoint.pt").unwrap().state_dict();
 /// let model = sd.strip_prefix("model.");
 /// assert!(model.get("head.weight").is_some());
+/// # }
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StateDict {
@@ -81,11 +83,14 @@ impl StateDict {
     /// sequence of maps. Errors when a name is both a tensor and a prefix.
     ///
     /// ```
+    /// # #[cfg(feature = "torch")] {
     /// use serde_pickle_vm::torch::{Checkpoint, Nested};
     /// let sd = Checkpoint::open("fixtures/torch/layer_state_dict.pt").unwrap().state_dict();
     /// let tree = sd.unflatten().unwrap();
-    /// let q = tree.get("self_attn").and_then(|a| a.get("in_proj_weight")).unwrap();
+    /// let layer = tree.get("layer").unwrap();
+    /// let q = layer.get("self_attn").and_then(|a| a.get("in_proj_weight")).unwrap();
     /// assert!(matches!(q, Nested::Tensor(t) if t.shape() == [24, 8]));
+    /// # }
     /// ```
     pub fn unflatten(&self) -> Result<Nested> {
         let mut root = Nested::Map(Vec::new());
@@ -183,7 +188,7 @@ impl Nested {
 ///
 /// ```
 /// let sd = serde_pickle_vm::torch::load_sharded("fixtures/torch/sharded/pytorch_model.bin.index.json").unwrap();
-/// assert!(sd.get("linear1.weight").is_some());
+/// assert!(sd.get("layer.linear1.weight").is_some());
 /// ```
 #[cfg(feature = "torch")]
 pub fn load_sharded<P: AsRef<std::path::Path>>(index: P) -> Result<StateDict> {

@@ -1,0 +1,204 @@
+//! Tensors through serde: [`Tensor`] and [`TensorOf<T>`] implement `Deserialize`, and
+//! [`Nested`] (an unflattened state dict) is a `Deserializer`, so a state dict
+//! deserializes into nested typed structs and `Vec<Layer>`.
+//!
+//! A tensor cannot travel through serde's data model (it is not a number, string or
+//! map), so it is handed over beside it: a deserializer that holds a tensor, asked for
+//! the newtype struct named [`TENSOR_TOKEN`], parks the tensor in a thread-local slot
+//! ([`hand_off`]) and calls `visit_unit`; `Tensor`'s visitor takes it from there. Any
+//! other deserializer reaching a `Tensor` field fails with a clear error. The graph
+//! `Deserializer` of the serde layer follows the same protocol for
+//! [`Emulated::Tensor`](crate::Emulated::Tensor) nodes.
+
+use super::element::Element;
+use super::state_dict::Nested;
+use super::tensor::Tensor;
+use crate::error::{Error, ErrorKind};
+use serde::de::{self, Deserialize, Deserializer, IntoDeserializer, Visitor};
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// The newtype-struct name by which `Tensor`'s `Deserialize` asks for a tensor.
+#[doc(hidden)]
+pub const TENSOR_TOKEN: &str = "$serde_pickle_vm::private::Tensor";
+
+thread_local! {
+    static SLOT: RefCell<Option<Tensor>> = const { RefCell::new(None) };
+}
+
+/// Parks `tensor` for the `Tensor` visitor and runs `f` (which calls `visit_unit` on
+/// the visitor of a [`TENSOR_TOKEN`] newtype request). For deserializer authors.
+#[doc(hidden)]
+pub fn hand_off<R>(tensor: Tensor, f: impl FnOnce() -> R) -> R {
+    SLOT.with(|s| *s.borrow_mut() = Some(tensor));
+    let r = f();
+    SLOT.with(|s| s.borrow_mut().take());
+    r
+}
+
+struct TensorVisitor;
+
+impl<'de> Visitor<'de> for TensorVisitor {
+    type Value = Tensor;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a torch tensor")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Tensor, E> {
+        SLOT.with(|s| s.borrow_mut().take()).ok_or_else(|| {
+            E::custom("a Tensor can only be deserialized from a torch checkpoint or state dict")
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Tensor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Tensor, D::Error> {
+        d.deserialize_newtype_struct(TENSOR_TOKEN, TensorVisitor)
+    }
+}
+
+/// A tensor whose dtype is checked while deserializing: `TensorOf<f32>` accepts only
+/// `float32` tensors, `TensorOf<half::bf16>` only `bfloat16`, …
+///
+/// ```
+/// # #[cfg(feature = "torch")] {
+/// use serde::Deserialize;
+/// use serde_pickle_vm::torch::{Checkpoint, TensorOf};
+///
+/// #[derive(Deserialize)]
+/// struct Linear { weight: TensorOf<f32>, bias: TensorOf<f32> }
+/// #[derive(Deserialize)]
+/// struct Model { head: Linear }
+///
+/// let sd = Checkpoint::open("fixtures/torch/layer_state_dict.pt").unwrap().state_dict();
+/// let model: Model = sd.deserialize().unwrap();
+/// assert_eq!(model.head.weight.shape(), &[2, 8]);
+/// let w: Vec<f32> = model.head.weight.to_vec().unwrap();
+/// assert_eq!(w.len(), 16);
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorOf<T: Element> {
+    tensor: Tensor,
+    _t: PhantomData<T>,
+}
+
+impl<T: Element> TensorOf<T> {
+    /// Checks `tensor`'s dtype.
+    pub fn new(tensor: Tensor) -> crate::Result<Self> {
+        if tensor.dtype() != T::DTYPE {
+            return Err(Error::new(
+                ErrorKind::Type,
+                format!(
+                    "expected a {} tensor, found {} of shape {:?}",
+                    T::DTYPE,
+                    tensor.dtype(),
+                    tensor.shape()
+                ),
+            ));
+        }
+        Ok(TensorOf {
+            tensor,
+            _t: PhantomData,
+        })
+    }
+
+    /// The elements in row-major order.
+    pub fn to_vec(&self) -> crate::Result<Vec<T>> {
+        self.tensor.to_vec()
+    }
+
+    /// The elements without copying (contiguous, native-endian, aligned tensors).
+    pub fn as_slice(&self) -> crate::Result<&[T]> {
+        self.tensor.as_slice()
+    }
+
+    /// The untyped tensor.
+    pub fn into_inner(self) -> Tensor {
+        self.tensor
+    }
+}
+
+impl<T: Element> std::ops::Deref for TensorOf<T> {
+    type Target = Tensor;
+    fn deref(&self) -> &Tensor {
+        &self.tensor
+    }
+}
+
+impl<'de, T: Element> Deserialize<'de> for TensorOf<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let t = Tensor::deserialize(d)?;
+        TensorOf::new(t).map_err(de::Error::custom)
+    }
+}
+
+impl super::StateDict {
+    /// Deserializes the state dict, unflattened at its dots (see
+    /// [`unflatten`](Self::unflatten)), into `T`: nested structs for dotted prefixes,
+    /// `Vec`s for `0..n` indices, [`Tensor`] / [`TensorOf`] for leaves. Extra tensors
+    /// are ignored unless `T` denies unknown fields; a missing one is an error naming it.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> crate::Result<T> {
+        let tree = self.unflatten()?;
+        T::deserialize(&tree)
+    }
+}
+
+impl<'de> IntoDeserializer<'de, Error> for &'de Nested {
+    type Deserializer = Self;
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+impl<'de> Deserializer<'de> for &'de Nested {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Nested::Tensor(t) => Err(Error::new(
+                ErrorKind::Type,
+                format!(
+                    "found a {} tensor of shape {:?}; deserialize it as Tensor or TensorOf",
+                    t.dtype(),
+                    t.shape()
+                ),
+            )),
+            Nested::Map(items) => visitor.visit_map(de::value::MapDeserializer::new(
+                items.iter().map(|(k, v)| (k.as_str(), v)),
+            )),
+            Nested::Seq(items) => visitor.visit_seq(de::value::SeqDeserializer::new(items.iter())),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self {
+            Nested::Tensor(t) if name == TENSOR_TOKEN => {
+                hand_off(t.clone(), || visitor.visit_unit())
+            }
+            _ if name == TENSOR_TOKEN => Err(Error::new(
+                ErrorKind::Type,
+                "expected a tensor, found a group of tensors",
+            )),
+            _ => visitor.visit_newtype_struct(self),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple
+        tuple_struct map struct enum identifier
+    }
+}
