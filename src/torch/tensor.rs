@@ -141,6 +141,7 @@ impl Tensor {
         self.requires_grad
     }
 
+    #[cfg_attr(not(feature = "torch"), allow(dead_code))]
     pub(crate) fn set_requires_grad(&mut self, value: bool) {
         self.requires_grad = value;
     }
