@@ -32,3 +32,8 @@ pub use value::{Emulated, Graph, Node, NodeId, Slot, Value};
 
 #[cfg(feature = "derive")]
 pub use serde_pickle_vm_derive::pickle;
+
+/// The examples of README.md, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -32,7 +32,13 @@ fn exercise(data: &[u8]) {
         ..Options::default()
     };
     if let Ok(g) = Unpickler::with_options(raw).load_slice(data) {
-        let _ = to_string(&g, &JsonOptions { pretty: true, ..JsonOptions::default() });
+        let _ = to_string(
+            &g,
+            &JsonOptions {
+                pretty: true,
+                ..JsonOptions::default()
+            },
+        );
     }
 }
 
