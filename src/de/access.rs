@@ -62,6 +62,13 @@ impl<'a, 'g, 'de> SlotSeq<'a, 'g, 'de> {
     pub(crate) fn remaining(&self) -> usize {
         self.slots.len()
     }
+
+    fn child(&self, slot: Slot) -> Result<Deser<'a, 'g, 'de>> {
+        match self.walk.charge(slot) {
+            Ok(()) => Ok(Deser::new(self.graph.value(slot), self.walk)),
+            Err(e) => Err(element_error(e, self.graph, slot, self.index - 1)),
+        }
+    }
 }
 
 impl<'de> de::SeqAccess<'de> for SlotSeq<'_, '_, 'de> {
@@ -75,10 +82,8 @@ impl<'de> de::SeqAccess<'de> for SlotSeq<'_, '_, 'de> {
             return Ok(None);
         };
         self.index += 1;
-        if let Err(e) = self.walk.charge(slot) {
-            return Err(element_error(e, self.graph, slot, self.index - 1));
-        }
-        match seed.deserialize(Deser::new(self.graph.value(slot), self.walk)) {
+        let de = self.child(slot)?;
+        match seed.deserialize(de) {
             Ok(v) => Ok(Some(v)),
             Err(e) => Err(element_error(e, self.graph, slot, self.index - 1)),
         }

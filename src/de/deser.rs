@@ -119,6 +119,15 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         }
     }
 
+    fn visit_dict<V: Visitor<'de>>(
+        self,
+        pairs: &'g [(Slot, Slot)],
+        visitor: V,
+    ) -> Result<V::Value> {
+        let pairs = DictIter::new(self.v.graph(), pairs);
+        self.visit_map_from(Vec::new(), Some(pairs), visitor)
+    }
+
     // On the recursion path of nested sequences: small on purpose.
     fn visit_slots<V: Visitor<'de>>(
         self,
@@ -129,11 +138,12 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         let guard = self.walk.descend(self.v.slot(), self.v.type_name())?;
         let mut seq = SlotSeq::new(self.walk, self.v.graph(), slots);
         seq._guard = Some(guard);
-        let out = visitor.visit_seq(&mut seq)?;
-        if exact && seq.remaining() > 0 {
-            return Err(length_error(slots.len(), seq.remaining()));
+        if exact {
+            visit_exact(seq, visitor)
+        } else {
+            // By value: no `&mut` forwarding frame per element.
+            visitor.visit_seq(seq)
         }
-        Ok(out)
     }
 
     /// The pairs a map request reads: a dict's, an object's state dict's, or the pairs
@@ -389,6 +399,17 @@ fn visit_pair<'de, V: Visitor<'de>>(re: f64, im: f64, visitor: V) -> Result<V::V
     Ok(out)
 }
 
+fn visit_exact<'de, V: Visitor<'de>>(
+    mut seq: SlotSeq<'_, '_, 'de>,
+    visitor: V,
+) -> Result<V::Value> {
+    let out = visitor.visit_seq(&mut seq)?;
+    if seq.remaining() > 0 {
+        return Err(length_error(seq.index + seq.remaining(), seq.remaining()));
+    }
+    Ok(out)
+}
+
 #[cold]
 fn length_error(len: usize, left: usize) -> Error {
     Error::new(
@@ -476,10 +497,7 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
             Some(Node::List(x) | Node::Tuple(x) | Node::Set(x) | Node::FrozenSet(x)) => {
                 self.visit_slots(x, visitor, false)
             }
-            Some(Node::Dict(pairs)) => {
-                let pairs = DictIter::new(self.v.graph(), pairs);
-                self.visit_map_from(Vec::new(), Some(pairs), visitor)
-            }
+            Some(Node::Dict(pairs)) => self.visit_dict(pairs, visitor),
             _ => self.any_other(visitor),
         }
     }
