@@ -170,7 +170,7 @@ fn rewrite_fields(cx: &mut Ctxt, fields: &mut Fields) {
             .attrs
             .iter()
             .find(|a| a.path().is_ident("pickle"))
-            .map(|a| a.span());
+            .map(|a| a.path().span());
         let Some(tokens) = take_pickle(&mut field.attrs) else {
             continue;
         };
@@ -188,7 +188,7 @@ fn rewrite_fields(cx: &mut Ctxt, fields: &mut Fields) {
             FieldAttr::Kwarg(k) => name.push_str(&format!("\0kwarg={k}")),
             FieldAttr::State => {
                 if state.is_some() {
-                    cx.error(span, "only one field can take the object's `state`");
+                    cx.error(ident.span(), "only one field can take the object's `state`");
                 }
                 state = Some(span);
                 name.push_str("\0state");

@@ -62,29 +62,59 @@ impl<'a, 'g, 'de> SlotSeq<'a, 'g, 'de> {
     pub(crate) fn remaining(&self) -> usize {
         self.slots.len()
     }
+
+    fn child(&self, slot: Slot) -> Result<Deser<'a, 'g, 'de>> {
+        match self.walk.charge(slot) {
+            Ok(()) => Ok(Deser::new(self.graph.value(slot), self.walk)),
+            Err(e) => Err(element_error(e, self.graph, slot, self.index - 1)),
+        }
+    }
 }
 
 impl<'de> de::SeqAccess<'de> for SlotSeq<'_, '_, 'de> {
     type Error = Error;
 
+    // On the recursion path of every nested value: kept small (the error path is a
+    // separate, non-generic function) so that deep values fit the stack.
     #[inline]
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         let Some(&slot) = self.slots.next() else {
             return Ok(None);
         };
-        let i = self.index;
         self.index += 1;
-        let v = self.graph.value(slot);
-        let fail = |e: Error| locate(v, e).in_path(&format!("[{i}]"));
-        self.walk.charge(slot).map_err(fail)?;
-        seed.deserialize(Deser::new(v, self.walk))
-            .map(Some)
-            .map_err(fail)
+        let de = self.child(slot)?;
+        match seed.deserialize(de) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) => Err(element_error(e, self.graph, slot, self.index - 1)),
+        }
     }
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.slots.len())
     }
+}
+
+#[cold]
+#[inline(never)]
+fn element_error(e: Error, graph: &Graph<'_>, slot: Slot, i: usize) -> Error {
+    locate(graph.value(slot), e).in_path(&format!("[{i}]"))
+}
+
+#[cold]
+#[inline(never)]
+fn value_error(e: Error, v: Value<'_, '_>, current: &Current<'_, '_>) -> Error {
+    let seg = match current {
+        Current::Special(label) => format!(".{label}"),
+        Current::Key(k) => key_segment(*k),
+        Current::None => String::new(),
+    };
+    locate(v, e).in_path(&seg)
+}
+
+#[cold]
+#[inline(never)]
+fn key_error(e: Error, k: Value<'_, '_>) -> Error {
+    locate(k, e).in_path(&key_segment(k))
 }
 
 /// The bytes of a `bytes`/`bytearray`, as a sequence of `u8` (for `Vec<u8>` and arrays).
@@ -168,29 +198,29 @@ impl<'de> de::MapAccess<'de> for PairMap<'_, '_, 'de> {
         };
         self.pending = Some(v);
         self.current = Current::Key(k);
-        let fail = |e: Error| locate(k, e).in_path(&key_segment(k));
-        self.walk.charge(k.slot()).map_err(fail)?;
-        seed.deserialize(Deser::key(k, self.walk))
-            .map(Some)
-            .map_err(fail)
+        if let Err(e) = self.walk.charge(k.slot()) {
+            return Err(key_error(e, k));
+        }
+        match seed.deserialize(Deser::key(k, self.walk)) {
+            Ok(key) => Ok(Some(key)),
+            Err(e) => Err(key_error(e, k)),
+        }
     }
 
     #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        let v = self
-            .pending
-            .take()
-            .ok_or_else(|| <Error as de::Error>::custom("value requested before its key"))?;
-        let fail = |e: Error| {
-            let seg = match &self.current {
-                Current::Special(label) => format!(".{label}"),
-                Current::Key(k) => key_segment(*k),
-                Current::None => String::new(),
-            };
-            locate(v, e).in_path(&seg)
+        let Some(v) = self.pending.take() else {
+            return Err(<Error as de::Error>::custom(
+                "value requested before its key",
+            ));
         };
-        self.walk.charge(v.slot()).map_err(fail)?;
-        seed.deserialize(Deser::new(v, self.walk)).map_err(fail)
+        if let Err(e) = self.walk.charge(v.slot()) {
+            return Err(value_error(e, v, &self.current));
+        }
+        match seed.deserialize(Deser::new(v, self.walk)) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(value_error(e, v, &self.current)),
+        }
     }
 
     fn size_hint(&self) -> Option<usize> {

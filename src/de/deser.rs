@@ -105,6 +105,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
 
     /// Visits a sequence; with `exact`, elements the visitor left unread are an error
     /// (a tuple of the wrong length).
+    #[inline]
     fn visit_seq_from<V: Visitor<'de>>(
         self,
         src: SeqSource<'g>,
@@ -112,30 +113,36 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         exact: bool,
     ) -> Result<V::Value> {
         match src {
-            SeqSource::Slots(slots) => {
-                let guard = self.walk.descend(self.v.slot(), self.v.type_name())?;
-                let mut seq = SlotSeq::new(self.walk, self.v.graph(), slots);
-                seq._guard = Some(guard);
-                let out = visitor.visit_seq(&mut seq)?;
-                if exact && seq.remaining() > 0 {
-                    return Err(Error::new(
-                        ErrorKind::Type,
-                        format!(
-                            "invalid length: {} elements, expected {}",
-                            slots.len(),
-                            slots.len() - seq.remaining()
-                        ),
-                    ));
-                }
-                Ok(out)
-            }
+            SeqSource::Slots(slots) => self.visit_slots(slots, visitor, exact),
             SeqSource::Bytes(b) => visitor.visit_seq(ByteSeq { bytes: b.iter() }),
-            SeqSource::Pair(re, im) => {
-                let mut seq = de::value::SeqDeserializer::<_, Error>::new([re, im].into_iter());
-                let out = visitor.visit_seq(&mut seq)?;
-                seq.end()?;
-                Ok(out)
-            }
+            SeqSource::Pair(re, im) => visit_pair(re, im, visitor),
+        }
+    }
+
+    fn visit_dict<V: Visitor<'de>>(
+        self,
+        pairs: &'g [(Slot, Slot)],
+        visitor: V,
+    ) -> Result<V::Value> {
+        let pairs = DictIter::new(self.v.graph(), pairs);
+        self.visit_map_from(Vec::new(), Some(pairs), visitor)
+    }
+
+    // On the recursion path of nested sequences: small on purpose.
+    fn visit_slots<V: Visitor<'de>>(
+        self,
+        slots: &'g [Slot],
+        visitor: V,
+        exact: bool,
+    ) -> Result<V::Value> {
+        let guard = self.walk.descend(self.v.slot(), self.v.type_name())?;
+        let mut seq = SlotSeq::new(self.walk, self.v.graph(), slots);
+        seq._guard = Some(guard);
+        if exact {
+            visit_exact(seq, visitor)
+        } else {
+            // By value: no `&mut` forwarding frame per element.
+            visitor.visit_seq(seq)
         }
     }
 
@@ -174,6 +181,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
 
     /// A struct (or struct variant) from this value; `magic` is the container's (or the
     /// variant's) pickle attributes, `check` whether to check its class here.
+    #[inline]
     pub(crate) fn struct_from<V: Visitor<'de>>(
         self,
         magic: Option<Magic<'_>>,
@@ -181,18 +189,39 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         visitor: V,
         check: bool,
     ) -> Result<V::Value> {
+        match self.plan_struct(magic, fields, check)? {
+            Plan::Map(special, pairs) => self.visit_map_from(special, pairs, visitor),
+            Plan::Seq(slots) => self.visit_slots(slots, visitor, true),
+            Plan::Invalid => Err(self.invalid(&visitor)),
+        }
+    }
+
+    fn plan_struct(
+        &self,
+        magic: Option<Magic<'_>>,
+        fields: &'static [&'static str],
+        check: bool,
+    ) -> Result<Plan<'g, 'de>> {
+        if let Some(Node::Dict(pairs)) = self.v.node() {
+            if magic.is_none_or_classless() {
+                return Ok(Plan::Map(
+                    Vec::new(),
+                    Some(DictIter::new(self.v.graph(), pairs)),
+                ));
+            }
+        }
         let expected_class = magic.and_then(|m| m.qualified_class(None));
         let Some(inst) = Instance::of(self.v) else {
             if let Some(c) = expected_class {
                 return Err(class_mismatch(&c, self.v));
             }
             if let Some(pairs) = self.v.items() {
-                return self.visit_map_from(Vec::new(), Some(pairs), visitor);
+                return Ok(Plan::Map(Vec::new(), Some(pairs)));
             }
-            return match self.seq_source() {
-                Some(src @ SeqSource::Slots(_)) => self.visit_seq_from(src, visitor, true),
-                _ => Err(self.invalid(&visitor)),
-            };
+            return Ok(match self.seq_source() {
+                Some(SeqSource::Slots(slots)) => Plan::Seq(slots),
+                _ => Plan::Invalid,
+            });
         };
         if check {
             if let (Some(m), Some(class)) = (magic, magic.and_then(|m| m.class)) {
@@ -229,7 +258,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         if pairs.is_none() && !has_special {
             match inst.obj.state.map(|s| self.v.graph().value(s)) {
                 Some(state) if state.seq().is_some() => {
-                    return self.visit_seq_from(SeqSource::Slots(state.seq().unwrap_or(&[])), visitor, true)
+                    return Ok(Plan::Seq(state.seq().unwrap_or(&[])));
                 }
                 Some(state) if !state.is_none() => {
                     return Err(Error::new(
@@ -241,13 +270,11 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
                         ),
                     ))
                 }
-                _ if !inst.args.is_empty() => {
-                    return self.visit_seq_from(SeqSource::Slots(inst.args), visitor, true)
-                }
+                _ if !inst.args.is_empty() => return Ok(Plan::Seq(inst.args)),
                 _ => {}
             }
         }
-        self.visit_map_from(special, pairs, visitor)
+        Ok(Plan::Map(special, pairs))
     }
 
     /// A tuple struct or tuple variant: the constructor args (`args` mode), else the
@@ -278,75 +305,8 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         }
     }
 
-    fn str_for_key(&self) -> Option<String> {
-        Some(match self.v.slot() {
-            Slot::Int(i) => i.to_string(),
-            Slot::Bool(b) => b.to_string(),
-            Slot::Float(f) => format!("{f:?}"),
-            Slot::None => "null".to_string(),
-            Slot::Node(_) => match self.v.node()? {
-                Node::BigInt(b) => b.to_string(),
-                _ => return None,
-            },
-        })
-    }
-}
-
-/// The text serde sees for an emulated value asked for as a string.
-fn emulated_text(e: &Emulated) -> Option<String> {
-    match e {
-        Emulated::Decimal(s) => Some(s.clone()),
-        Emulated::Uuid(u) => Some(Emulated::uuid_string(*u)),
-        _ => e.isoformat(),
-    }
-}
-
-/// `timedelta.total_seconds()`.
-fn total_seconds(e: &Emulated) -> Option<f64> {
-    match *e {
-        Emulated::TimeDelta {
-            days,
-            seconds,
-            microseconds,
-        } => Some((days as f64) * 86400.0 + (seconds as f64) + (microseconds as f64) / 1e6),
-        _ => None,
-    }
-}
-
-fn surrogates() -> Error {
-    Error::new(
-        ErrorKind::Type,
-        "invalid value: a str with lone surrogates is not valid Unicode, expected a string",
-    )
-}
-
-macro_rules! int_method {
-    ($method:ident, $visit:ident, $ty:ty, $to:ident) => {
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-            let n = match self.v.slot() {
-                Slot::Int(i) => <$ty>::try_from(i).ok(),
-                Slot::Node(_) => match self.v.node() {
-                    Some(Node::BigInt(b)) => b.$to(),
-                    Some(Node::Emulated(e)) => match **e {
-                        Emulated::Uuid(u) => <$ty>::try_from(u).ok(),
-                        _ => return Err(self.invalid(&visitor)),
-                    },
-                    _ => return Err(self.invalid(&visitor)),
-                },
-                _ => return Err(self.invalid(&visitor)),
-            };
-            match n {
-                Some(n) => visitor.$visit(n),
-                None => Err(self.out_of_range(stringify!($ty))),
-            }
-        }
-    };
-}
-
-impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    fn any_other<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        use de::Deserializer as _;
         let node = match self.v.slot() {
             Slot::None => return visitor.visit_unit(),
             Slot::Bool(b) => return visitor.visit_bool(b),
@@ -415,6 +375,130 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
                     None => Err(self.invalid(&visitor)),
                 },
             },
+        }
+    }
+
+    fn str_for_key(&self) -> Option<String> {
+        Some(match self.v.slot() {
+            Slot::Int(i) => i.to_string(),
+            Slot::Bool(b) => b.to_string(),
+            Slot::Float(f) => format!("{f:?}"),
+            Slot::None => "null".to_string(),
+            Slot::Node(_) => match self.v.node()? {
+                Node::BigInt(b) => b.to_string(),
+                _ => return None,
+            },
+        })
+    }
+}
+
+fn visit_pair<'de, V: Visitor<'de>>(re: f64, im: f64, visitor: V) -> Result<V::Value> {
+    let mut seq = de::value::SeqDeserializer::<_, Error>::new([re, im].into_iter());
+    let out = visitor.visit_seq(&mut seq)?;
+    seq.end()?;
+    Ok(out)
+}
+
+fn visit_exact<'de, V: Visitor<'de>>(
+    mut seq: SlotSeq<'_, '_, 'de>,
+    visitor: V,
+) -> Result<V::Value> {
+    let out = visitor.visit_seq(&mut seq)?;
+    if seq.remaining() > 0 {
+        return Err(length_error(seq.index + seq.remaining(), seq.remaining()));
+    }
+    Ok(out)
+}
+
+#[cold]
+fn length_error(len: usize, left: usize) -> Error {
+    Error::new(
+        ErrorKind::Type,
+        format!("invalid length: {len} elements, expected {}", len - left),
+    )
+}
+
+trait Classless {
+    fn is_none_or_classless(&self) -> bool;
+}
+
+impl Classless for Option<Magic<'_>> {
+    fn is_none_or_classless(&self) -> bool {
+        self.map_or(true, |m| m.class.is_none())
+    }
+}
+
+/// How a struct request is answered.
+enum Plan<'g, 'de> {
+    Map(Vec<Special>, Option<DictIter<'g, 'de>>),
+    Seq(&'g [Slot]),
+    Invalid,
+}
+
+/// The text serde sees for an emulated value asked for as a string.
+fn emulated_text(e: &Emulated) -> Option<String> {
+    match e {
+        Emulated::Decimal(s) => Some(s.clone()),
+        Emulated::Uuid(u) => Some(Emulated::uuid_string(*u)),
+        _ => e.isoformat(),
+    }
+}
+
+/// `timedelta.total_seconds()`.
+fn total_seconds(e: &Emulated) -> Option<f64> {
+    match *e {
+        Emulated::TimeDelta {
+            days,
+            seconds,
+            microseconds,
+        } => Some((days as f64) * 86400.0 + (seconds as f64) + (microseconds as f64) / 1e6),
+        _ => None,
+    }
+}
+
+fn surrogates() -> Error {
+    Error::new(
+        ErrorKind::Type,
+        "invalid value: a str with lone surrogates is not valid Unicode, expected a string",
+    )
+}
+
+macro_rules! int_method {
+    ($method:ident, $visit:ident, $ty:ty, $to:ident) => {
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            let n = match self.v.slot() {
+                Slot::Int(i) => <$ty>::try_from(i).ok(),
+                Slot::Node(_) => match self.v.node() {
+                    Some(Node::BigInt(b)) => b.$to(),
+                    Some(Node::Emulated(e)) => match **e {
+                        Emulated::Uuid(u) => <$ty>::try_from(u).ok(),
+                        _ => return Err(self.invalid(&visitor)),
+                    },
+                    _ => return Err(self.invalid(&visitor)),
+                },
+                _ => return Err(self.invalid(&visitor)),
+            };
+            match n {
+                Some(n) => visitor.$visit(n),
+                None => Err(self.out_of_range(stringify!($ty))),
+            }
+        }
+    };
+}
+
+impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
+    type Error = Error;
+
+    // On the recursion path of `serde_json::Value` and friends: containers go straight
+    // to their access, everything else to `any_other`.
+    #[inline]
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.v.node() {
+            Some(Node::List(x) | Node::Tuple(x) | Node::Set(x) | Node::FrozenSet(x)) => {
+                self.visit_slots(x, visitor, false)
+            }
+            Some(Node::Dict(pairs)) => self.visit_dict(pairs, visitor),
+            _ => self.any_other(visitor),
         }
     }
 

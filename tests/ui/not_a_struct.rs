@@ -1,0 +1,6 @@
+use serde_pickle_vm::pickle;
+
+#[pickle(module = "m", class = "f")]
+fn f() {}
+
+fn main() {}
