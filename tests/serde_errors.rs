@@ -137,11 +137,19 @@ enum Tree {
 fn depth_of(t: &Tree) -> usize {
     let mut d = 0;
     let mut t = t;
-    while let Tree::Node(v) = t {
-        d += 1;
-        t = &v[0];
+    loop {
+        match t {
+            Tree::Node(v) => {
+                d += 1;
+                t = &v[0];
+            }
+            Tree::Leaf(leaf) => {
+                // The innermost value is the int CPython wrote.
+                assert_eq!(*leaf, 0);
+                return d;
+            }
+        }
     }
-    d
 }
 
 #[test]

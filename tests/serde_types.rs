@@ -389,6 +389,7 @@ fn serde_attributes_work() {
     }
     #[derive(Deserialize, Debug)]
     #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // never built: the test is that it is refused
     struct TooStrict {
         id: u32,
     }

@@ -372,6 +372,7 @@ fn typed_state_dict() {
     let ck: Ckpt = sd.deserialize().unwrap();
     assert_eq!(ck.model.layer.self_attn.in_proj_weight.shape(), &[24, 8]);
     assert_eq!(ck.model.layer.linear1.weight.shape(), &[16, 8]);
+    assert_eq!(ck.model.layer.self_attn.out_proj.weight.shape(), &[8, 8]);
     assert_eq!(ck.model.head.bias.shape(), &[2]);
     assert_eq!(ck.model.layer.norm1.weight.to_vec().unwrap().len(), 8);
     assert_eq!(ck.optimizer.state.len(), sd.strip_prefix("model.").len());

@@ -424,7 +424,7 @@ trait Classless {
 
 impl Classless for Option<Magic<'_>> {
     fn is_none_or_classless(&self) -> bool {
-        self.map_or(true, |m| m.class.is_none())
+        self.is_none_or(|m| m.class.is_none())
     }
 }
 

@@ -169,7 +169,7 @@ fn member<'de, V: Visitor<'de>>(
     // By name: a member pickled as the global `module.Class.NAME`.
     if let Some(g) = v.as_global() {
         let (owner, short) = g.name.rsplit_once('.').unwrap_or(("", &g.name));
-        let owner_ok = class.map_or(true, |c| c == owner) && module.map_or(true, |m| g.module == m);
+        let owner_ok = class.is_none_or(|c| c == owner) && module.is_none_or(|m| g.module == m);
         if !owner_ok {
             return Err(class_mismatch(&expected.unwrap_or_default(), v));
         }
@@ -234,7 +234,7 @@ trait NoValue {
 
 impl NoValue for Option<Magic<'_>> {
     fn is_none_or_no_value(&self) -> bool {
-        self.map_or(true, |m| m.value.is_none())
+        self.is_none_or(|m| m.value.is_none())
     }
 }
 

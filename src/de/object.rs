@@ -122,7 +122,7 @@ impl<'g, 'de> Instance<'g, 'de> {
     /// `true` when the class is `module.class` (any module when `module` is `None`).
     pub(crate) fn is(&self, module: Option<&str>, class: &str) -> bool {
         self.class
-            .is_some_and(|c| c.name == class && module.map_or(true, |m| c.module == m))
+            .is_some_and(|c| c.name == class && module.is_none_or(|m| c.module == m))
     }
 
     /// `module.name` of the class, for messages.
