@@ -130,7 +130,8 @@ pub enum Node<'de> {
 #[derive(Debug, Clone)]
 pub struct Graph<'de> {
     pub(crate) nodes: Vec<Node<'de>>,
-    pub(crate) offsets: Vec<u64>,
+    /// Creation offsets, saturated at `u32::MAX` (4 bytes a node instead of 8).
+    pub(crate) offsets: Vec<u32>,
     pub(crate) root: Slot,
 }
 
@@ -158,7 +159,7 @@ impl<'de> Graph<'de> {
     pub(crate) fn push(&mut self, node: Node<'de>, offset: u64) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(node);
-        self.offsets.push(offset);
+        self.offsets.push(u32::try_from(offset).unwrap_or(u32::MAX));
         id
     }
 
@@ -191,7 +192,7 @@ impl<'de> Graph<'de> {
 
     /// The byte offset in the pickle of the opcode that created node `id`.
     pub fn offset_of(&self, id: NodeId) -> u64 {
-        self.offsets.get(id.index()).copied().unwrap_or(0)
+        self.offsets.get(id.index()).copied().unwrap_or(0) as u64
     }
 
     /// How many nodes the graph holds.

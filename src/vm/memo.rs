@@ -31,7 +31,11 @@ impl Memo {
     #[inline(always)]
     pub(crate) fn put(&mut self, index: u64, value: Slot) -> Result<()> {
         let i = index as usize;
-        if (i as u64) == index && i < self.dense.len() {
+        if i == self.dense.len() && (i as u64) == index {
+            // The common case: picklers number the memo 0, 1, 2, ...
+            self.dense.push(Some(value));
+            self.len += 1;
+        } else if (i as u64) == index && i < self.dense.len() {
             if self.dense[i].replace(value).is_none() {
                 self.len += 1;
             }
