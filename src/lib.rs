@@ -28,7 +28,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use load::{load_reader, load_slice, Unpickler};
 pub use options::{Encoding, Errors, Limits, Options};
 pub use resolve::hooks::{ClassAction, Literal};
-pub use value::{Emulated, Graph, Node, NodeId, Slot, Value};
+pub use value::{Emulated, Graph, Node, NodeId, Slot, StrRef, Value};
 
 #[cfg(feature = "derive")]
 pub use serde_pickle_vm_derive::pickle;

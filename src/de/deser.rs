@@ -312,6 +312,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             Slot::Bool(b) => return visitor.visit_bool(b),
             Slot::Int(i) => return visitor.visit_i64(i),
             Slot::Float(f) => return visitor.visit_f64(f),
+            Slot::Str(_) => return self.deserialize_str(visitor),
             Slot::Node(_) => self.v.node().expect("a node slot has a node"),
         };
         match node {
@@ -384,6 +385,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             Slot::Bool(b) => b.to_string(),
             Slot::Float(f) => format!("{f:?}"),
             Slot::None => "null".to_string(),
+            Slot::Str(_) => self.v.as_str()?.to_string(),
             Slot::Node(_) => match self.v.node()? {
                 Node::BigInt(b) => b.to_string(),
                 _ => return None,
@@ -546,6 +548,13 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
 
     #[inline]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if let Slot::Str(_) = self.v.slot() {
+            return match (self.v.as_borrowed_str(), self.v.as_str()) {
+                (Some(s), _) => visitor.visit_borrowed_str(s),
+                (None, Some(s)) => visitor.visit_str(s),
+                _ => Err(self.invalid(&visitor)),
+            };
+        }
         match self.v.node() {
             Some(Node::Str(Cow::Borrowed(s))) => visitor.visit_borrowed_str(s),
             Some(Node::Str(Cow::Owned(s))) => visitor.visit_str(s),
@@ -713,6 +722,9 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
 
     #[inline]
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if let Slot::Str(_) = self.v.slot() {
+            return self.deserialize_str(visitor);
+        }
         match self.v.node() {
             Some(Node::Str(Cow::Borrowed(s))) => visitor.visit_borrowed_str(s),
             Some(Node::Str(Cow::Owned(s))) => visitor.visit_str(s),

@@ -79,6 +79,12 @@ fn plain<'de, V: Visitor<'de>>(
     visitor: V,
 ) -> Result<V::Value> {
     let v = de.v;
+    if let Slot::Str(_) = v.slot() {
+        return visitor.visit_enum(Access {
+            name: Name::Node(v),
+            content: Content::Unit,
+        });
+    }
     match v.node() {
         Some(Node::Str(_)) => visitor.visit_enum(Access {
             name: Name::Node(v),
@@ -306,6 +312,12 @@ impl<'a, 'g, 'de> de::EnumAccess<'de> for Access<'a, 'g, 'de> {
 
 /// A variant named by a str node with no content.
 fn unit_name<'de, S: DeserializeSeed<'de>>(v: Value<'_, 'de>, seed: S) -> Result<S::Value> {
+    if let Some(s) = v.as_borrowed_str() {
+        return seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(s));
+    }
+    if let (Slot::Str(_), Some(s)) = (v.slot(), v.as_str()) {
+        return seed.deserialize(de::value::StrDeserializer::<Error>::new(s));
+    }
     match v.node() {
         Some(Node::Str(std::borrow::Cow::Borrowed(s))) => {
             seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(s))

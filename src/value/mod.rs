@@ -42,8 +42,19 @@ pub enum Slot {
     Int(i64),
     /// A Python `float`.
     Float(f64),
+    /// A Python `str` stored in the graph's text (a range of the input, or of a buffer
+    /// the graph owns); read it with [`Graph::str_of`] or [`Value::as_str`]. Most strings
+    /// of a pickle are stored this way: no node, no allocation.
+    Str(StrRef),
     /// Any other value: a node of the graph.
     Node(NodeId),
+}
+
+/// Where an inline [`Slot::Str`] lies in its graph's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StrRef {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
 }
 
 /// How an object-building opcode would have constructed the object in Python.
@@ -129,6 +140,10 @@ pub enum Node<'de> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Graph<'de> {
+    /// The bytes that inline strings ([`Slot::Str`]) index: the input itself when loaded
+    /// from a slice, else a buffer the strings were appended to. Always valid UTF-8 in
+    /// the ranges that strings use.
+    pub(crate) text: Cow<'de, [u8]>,
     pub(crate) nodes: Vec<Node<'de>>,
     /// Creation offsets, saturated at `u32::MAX` (4 bytes a node instead of 8).
     pub(crate) offsets: Vec<u32>,
@@ -138,6 +153,7 @@ pub struct Graph<'de> {
 impl<'de> Graph<'de> {
     pub(crate) fn new() -> Self {
         Graph {
+            text: Cow::Borrowed(&[]),
             nodes: Vec::new(),
             offsets: Vec::new(),
             root: Slot::None,
@@ -149,6 +165,7 @@ impl<'de> Graph<'de> {
     pub fn from_nodes(nodes: Vec<Node<'de>>, root: Slot) -> Self {
         let offsets = vec![0; nodes.len()];
         Graph {
+            text: Cow::Borrowed(&[]),
             nodes,
             offsets,
             root,
@@ -190,6 +207,71 @@ impl<'de> Graph<'de> {
         &mut self.nodes[id.index()]
     }
 
+    /// The text of a `str` value, whether stored inline ([`Slot::Str`]) or as a
+    /// [`Node::Str`]; `None` for anything else (and for strings with lone surrogates).
+    ///
+    /// ```
+    /// // pickle.dumps("héllo", protocol=4)
+    /// let g = serde_pickle_vm::load_slice(b"\x80\x04\x95\n\x00\x00\x00\x00\x00\x00\x00\x8c\x06h\xc3\xa9llo\x94.").unwrap();
+    /// assert_eq!(g.str_of(g.root_slot()), Some("héllo"));
+    /// ```
+    #[inline]
+    pub fn str_of(&self, slot: Slot) -> Option<&str> {
+        match slot {
+            Slot::Str(r) => self.inline_str(r),
+            Slot::Node(id) => match self.node(id) {
+                Node::Str(s) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Like [`str_of`](Self::str_of), but borrowed for the input's lifetime `'de` when
+    /// the string lies in the input (loads from a slice): what zero-copy `&'de str`
+    /// deserialization needs.
+    #[inline]
+    pub fn borrowed_str(&self, slot: Slot) -> Option<&'de str> {
+        match slot {
+            Slot::Str(r) => match self.text {
+                Cow::Borrowed(text) => Self::slice_str(text, r),
+                Cow::Owned(_) => None,
+            },
+            Slot::Node(id) => match self.node(id) {
+                Node::Str(Cow::Borrowed(s)) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn inline_str(&self, r: StrRef) -> Option<&str> {
+        Self::slice_str(&self.text, r)
+    }
+
+    #[inline]
+    fn slice_str(text: &[u8], r: StrRef) -> Option<&str> {
+        let start = r.start as usize;
+        let bytes = text.get(start..start + r.len as usize)?;
+        // Validated when loaded; checked again because this crate has no `unsafe`.
+        std::str::from_utf8(bytes).ok()
+    }
+
+    /// Stores `s` in the graph's own text buffer and returns its slot (for strings that
+    /// do not lie in the input). Falls back to a node past 4 GiB of text.
+    pub(crate) fn push_owned_str(&mut self, s: &str, offset: u64) -> Slot {
+        if let Cow::Owned(buf) = &mut self.text {
+            if let (Ok(start), Ok(len)) = (u32::try_from(buf.len()), u32::try_from(s.len())) {
+                if start.checked_add(len).is_some() {
+                    buf.extend_from_slice(s.as_bytes());
+                    return Slot::Str(StrRef { start, len });
+                }
+            }
+        }
+        Slot::Node(self.push(Node::Str(Cow::Owned(s.to_string())), offset))
+    }
+
     /// The byte offset in the pickle of the opcode that created node `id`.
     pub fn offset_of(&self, id: NodeId) -> u64 {
         self.offsets.get(id.index()).copied().unwrap_or(0) as u64
@@ -205,6 +287,7 @@ impl<'de> Graph<'de> {
     pub fn into_owned(self) -> Graph<'static> {
         let nodes = self.nodes.into_iter().map(Node::into_owned).collect();
         Graph {
+            text: Cow::Owned(self.text.into_owned()),
             nodes,
             offsets: self.offsets,
             root: self.root,

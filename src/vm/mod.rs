@@ -13,7 +13,7 @@ use crate::options::Options;
 use crate::read::Read;
 use crate::resolve::compat;
 use crate::resolve::hooks::{ClassAction, Hooks, Literal};
-use crate::value::{Construct, Global, Graph, Node, NodeId, Object, Slot, Value};
+use crate::value::{Construct, Global, Graph, Node, NodeId, Object, Slot, StrRef, Value};
 use memo::Memo;
 use num_bigint::BigInt;
 use std::borrow::Cow;
@@ -50,6 +50,10 @@ pub(crate) struct Loaded<'de> {
 impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     pub(crate) fn new(rd: R, opts: &'a Options, hooks: &'a mut Hooks<'h>) -> Self {
         let mut graph = Graph::new();
+        graph.text = match rd.input() {
+            Some(input) => Cow::Borrowed(input),
+            None => Cow::Owned(Vec::new()),
+        };
         let mut memo = Memo::new(opts.limits.max_memo);
         // Reserve (untouched, so not resident) room in proportion to the input, so the
         // arena and memo grow without repeated copying; capped for huge inputs.
@@ -166,6 +170,39 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             }
         }
         Ok(())
+    }
+
+    /// BINUNICODE and friends: `n` bytes of UTF-8. Valid text becomes an inline
+    /// [`Slot::Str`] (a range of the input, or of the graph's own text buffer for stream
+    /// input); text with encoded lone surrogates becomes a node.
+    #[inline(always)]
+    fn push_unicode(&mut self, n: u64) -> Result<()> {
+        let start = self.rd.offset();
+        match self.read_len(n)? {
+            Cow::Borrowed(bytes) => {
+                if std::str::from_utf8(bytes).is_ok() {
+                    if let (Ok(start), Ok(len)) = (u32::try_from(start), u32::try_from(n)) {
+                        if start.checked_add(len).is_some() {
+                            self.stack.push(Slot::Str(StrRef { start, len }));
+                            return Ok(());
+                        }
+                    }
+                }
+                let t = text::decode_utf8(Cow::Borrowed(bytes))?;
+                self.push_text(t)
+            }
+            Cow::Owned(v) => match String::from_utf8(v) {
+                Ok(s) => {
+                    let slot = self.graph.push_owned_str(&s, self.pos);
+                    self.stack.push(slot);
+                    Ok(())
+                }
+                Err(e) => {
+                    let t = text::decode_utf8(Cow::Owned(e.into_bytes()))?;
+                    self.push_text(t)
+                }
+            },
+        }
     }
 
     fn push_int(&mut self, i: text::Int) {
@@ -490,21 +527,15 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             }
             SHORT_BINUNICODE => {
                 let [n] = self.rd.array::<1>()?;
-                let b = self.read_len(n as u64)?;
-                let t = text::decode_utf8(b)?;
-                self.push_text(t)?;
+                self.push_unicode(n as u64)?;
             }
             BINUNICODE => {
                 let n = u32::from_le_bytes(self.rd.array::<4>()?);
-                let b = self.read_len(n as u64)?;
-                let t = text::decode_utf8(b)?;
-                self.push_text(t)?;
+                self.push_unicode(n as u64)?;
             }
             BINUNICODE8 => {
                 let n = u64::from_le_bytes(self.rd.array::<8>()?);
-                let b = self.read_len(n)?;
-                let t = text::decode_utf8(b)?;
-                self.push_text(t)?;
+                self.push_unicode(n)?;
             }
             MEMOIZE => {
                 let top = self.top()?;
@@ -635,9 +666,14 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             STACK_GLOBAL => {
                 let name = self.pop()?;
                 let module = self.pop()?;
-                let (m, n) = match (self.slot_node(module), self.slot_node(name)) {
-                    (Some(Node::Str(m)), Some(Node::Str(n))) => (m.clone(), n.clone()),
-                    _ => return Err(Error::stack("STACK_GLOBAL requires str")),
+                let text = |slot: Slot| -> Option<Cow<'de, str>> {
+                    match self.graph.borrowed_str(slot) {
+                        Some(s) => Some(Cow::Borrowed(s)),
+                        None => self.graph.str_of(slot).map(|s| Cow::Owned(s.to_string())),
+                    }
+                };
+                let (Some(m), Some(n)) = (text(module), text(name)) else {
+                    return Err(Error::stack("STACK_GLOBAL requires str"));
                 };
                 let g = self.global(m, n)?;
                 self.stack.push(g);
