@@ -35,6 +35,7 @@ pub(crate) struct Vm<'a, 'de, 'h, R> {
     /// The position of the opcode being executed.
     pos: u64,
     objects: Vec<NodeId>,
+    empty_tuple: Option<Slot>,
 }
 
 /// The outcome of a run: the graph, and the objects in creation order for the resolver.
@@ -75,6 +76,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             alloc: 0,
             pos: 0,
             objects: Vec::new(),
+            empty_tuple: None,
         }
     }
 
@@ -565,7 +567,19 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             MARK => self.marks.push(self.stack.len()),
             EMPTY_LIST => self.push_node(Node::List(Vec::new())),
             EMPTY_DICT => self.push_node(Node::Dict(Vec::new())),
-            EMPTY_TUPLE => self.push_node(Node::Tuple(Vec::new())),
+            EMPTY_TUPLE => {
+                // One shared node: the empty tuple is immutable and a singleton in
+                // CPython too, so its identity carries nothing.
+                let t = match self.empty_tuple {
+                    Some(t) => t,
+                    None => {
+                        let t = self.node(Node::Tuple(Vec::new()));
+                        self.empty_tuple = Some(t);
+                        t
+                    }
+                };
+                self.stack.push(t);
+            }
             EMPTY_SET => self.push_node(Node::Set(Vec::new())),
             APPEND => {
                 if self.stack.len() < self.fence() + 2 {
