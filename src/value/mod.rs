@@ -174,6 +174,9 @@ impl<'de> Graph<'de> {
 
     #[inline]
     pub(crate) fn push(&mut self, node: Node<'de>, offset: u64) -> NodeId {
+        // Ids are u32 and u32::MAX is reserved; the VM stops long before (see
+        // `Vm::run`: nodes count against `Limits::max_alloc`).
+        debug_assert!(self.nodes.len() < u32::MAX as usize);
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(node);
         self.offsets.push(u32::try_from(offset).unwrap_or(u32::MAX));

@@ -82,8 +82,17 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
 
     /// Runs up to and including STOP.
     pub(crate) fn run(mut self) -> Result<Loaded<'de>> {
+        // Every node costs about 36 bytes (the node and its offset): count them against
+        // the allocation limit, which also keeps node ids far below u32::MAX.
+        let max_nodes = (self.opts.limits.max_alloc / 36).min(u32::MAX as u64 - 2) as usize;
         loop {
             self.pos = self.rd.offset();
+            if self.graph.nodes.len() > max_nodes {
+                return Err(Error::limit(format!(
+                    "the pickle creates more than {max_nodes} objects (Limits::max_alloc)"
+                ))
+                .at(self.pos, None));
+            }
             let code = match self.rd.next_byte() {
                 Ok(Some(c)) => c,
                 Ok(None) => {
@@ -93,7 +102,60 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 }
                 Err(e) => return Err(e.at(self.pos, None)),
             };
-            match self.step(code) {
+            // The opcodes that dominate real pickles run here, in the loop itself;
+            // everything else goes through `step`.
+            let result = match code {
+                BINGET => self.rd.array::<1>().and_then(|[i]| {
+                    let v = self.memo.get(i as u64)?;
+                    self.stack.push(v);
+                    Ok(true)
+                }),
+                LONG_BINGET => self.rd.array::<4>().and_then(|b| {
+                    let v = self.memo.get(u32::from_le_bytes(b) as u64)?;
+                    self.stack.push(v);
+                    Ok(true)
+                }),
+                MEMOIZE => self.top().and_then(|top| {
+                    let idx = self.memo.len() as u64;
+                    self.memo.put(idx, top)?;
+                    Ok(true)
+                }),
+                BINPUT => self.rd.array::<1>().and_then(|[i]| {
+                    let top = self.top()?;
+                    self.memo.put(i as u64, top)?;
+                    Ok(true)
+                }),
+                BININT1 => self.rd.array::<1>().map(|[b]| {
+                    self.stack.push(Slot::Int(b as i64));
+                    true
+                }),
+                BININT => self.rd.array::<4>().map(|b| {
+                    self.stack.push(Slot::Int(i32::from_le_bytes(b) as i64));
+                    true
+                }),
+                BINFLOAT => self.rd.array::<8>().map(|b| {
+                    self.stack.push(Slot::Float(f64::from_be_bytes(b)));
+                    true
+                }),
+                SHORT_BINUNICODE => self
+                    .rd
+                    .array::<1>()
+                    .and_then(|[n]| self.push_unicode(n as u64).map(|_| true)),
+                MARK => {
+                    self.marks.push(self.stack.len());
+                    Ok(true)
+                }
+                NONE => {
+                    self.stack.push(Slot::None);
+                    Ok(true)
+                }
+                NEWTRUE | NEWFALSE => {
+                    self.stack.push(Slot::Bool(code == NEWTRUE));
+                    Ok(true)
+                }
+                _ => self.step(code),
+            };
+            match result {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
