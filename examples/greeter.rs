@@ -28,13 +28,21 @@ struct Greeter {
 
 impl Greeter {
     fn greet(&self) -> String {
-        format!("Hello, {}{}", self.name, if self.excited { "!" } else { "." })
+        format!(
+            "Hello, {}{}",
+            self.name,
+            if self.excited { "!" } else { "." }
+        )
     }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1).unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/serde/greeter_example.pickle").into()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/serde/greeter_example.pickle"
+        )
+        .into()
     });
     let file = std::fs::File::open(&path)?;
     let greeters: Vec<Greeter> = serde_pickle_vm::from_reader(std::io::BufReader::new(file))?;

@@ -135,7 +135,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         visitor: V,
         exact: bool,
     ) -> Result<V::Value> {
-        let guard = self.walk.descend(self.v.slot(), self.v.type_name())?;
+        let guard = self.walk.descend(self.v)?;
         let mut seq = SlotSeq::new(self.walk, self.v.graph(), slots);
         seq._guard = Some(guard);
         if exact {
@@ -169,7 +169,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         pairs: Option<DictIter<'g, 'de>>,
         visitor: V,
     ) -> Result<V::Value> {
-        let guard = self.walk.descend(self.v.slot(), self.v.type_name())?;
+        let guard = self.walk.descend(self.v)?;
         visitor.visit_map(PairMap::new(
             self.walk,
             self.v.graph(),

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::options::Limits;
-use crate::value::{Graph, Slot};
+use crate::value::{Graph, Slot, Value};
 use std::cell::Cell;
 
 pub(crate) struct Walk {
@@ -51,7 +51,8 @@ impl Walk {
     /// Marks `slot`'s node as being walked into (its children are about to be visited).
     /// Errors if it already is (a cycle) or if the nesting is too deep.
     #[inline]
-    pub(crate) fn descend(&self, slot: Slot, what: &str) -> Result<Guard<'_>> {
+    pub(crate) fn descend(&self, v: Value<'_, '_>) -> Result<Guard<'_>> {
+        let slot = v.slot();
         let depth = self.depth.get() + 1;
         if depth > self.max_depth {
             return Err(Error::limit(format!(
@@ -68,13 +69,7 @@ impl Walk {
             let bit = 1u64 << (id % 64);
             let w = word.get();
             if w & bit != 0 {
-                return Err(Error::new(
-                    crate::ErrorKind::Type,
-                    format!(
-                        "cycle: this {what} contains itself; a cyclic value cannot be \
-                         deserialized into a tree (walk it with the graph's Value instead)"
-                    ),
-                ));
+                return Err(cycle(v));
             }
             word.set(w | bit);
         }
@@ -97,4 +92,16 @@ impl Drop for Guard<'_> {
         }
         self.walk.depth.set(self.walk.depth.get() - 1);
     }
+}
+
+#[cold]
+fn cycle(v: Value<'_, '_>) -> Error {
+    Error::new(
+        crate::ErrorKind::Type,
+        format!(
+            "cycle: this {} contains itself; a cyclic value cannot be deserialized into a \
+             tree (walk it with the graph's Value instead)",
+            v.type_name()
+        ),
+    )
 }
