@@ -8,7 +8,8 @@
 //!
 //! Bench ids: `typed/ints_1m`, `typed/floats_1m`, `typed/strings_1m`,
 //! `typed/strs_1m_borrowed`, `typed/records_200k`, `typed/records_200k_borrowed`,
-//! `typed/records_200k_graph_only`, `typed/objects_200k`.
+//! `typed/records_200k_graph_only` (the VM alone), `typed/records_200k_walk_only` (the
+//! serde walk alone, from a loaded graph), `typed/objects_200k`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde::Deserialize;
@@ -254,6 +255,10 @@ fn typed(c: &mut Criterion) {
     });
     g.bench_function("records_200k_graph_only", |b| {
         b.iter(|| serde_pickle_vm::load_slice(&data).unwrap())
+    });
+    let graph = serde_pickle_vm::load_slice(&data).unwrap();
+    g.bench_function("records_200k_walk_only", |b| {
+        b.iter(|| serde_pickle_vm::from_graph::<Vec<Record>>(&graph).unwrap())
     });
 
     let data = objects(200_000);
