@@ -203,7 +203,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         check: bool,
     ) -> Result<Plan<'g, 'de>> {
         if let Some(Node::Dict(pairs)) = self.v.node() {
-            if magic.is_none_or_classless() {
+            if magic.map_or(true, |m| m.class.is_none()) {
                 return Ok(Plan::Map(
                     Vec::new(),
                     Some(DictIter::new(self.v.graph(), pairs)),
@@ -416,16 +416,6 @@ fn length_error(len: usize, left: usize) -> Error {
         ErrorKind::Type,
         format!("invalid length: {len} elements, expected {}", len - left),
     )
-}
-
-trait Classless {
-    fn is_none_or_classless(&self) -> bool;
-}
-
-impl Classless for Option<Magic<'_>> {
-    fn is_none_or_classless(&self) -> bool {
-        self.map_or(true, |m| m.class.is_none())
-    }
 }
 
 /// How a struct request is answered.
