@@ -135,7 +135,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         visitor: V,
         exact: bool,
     ) -> Result<V::Value> {
-        let guard = self.walk.descend(self.v.slot(), self.v.type_name())?;
+        let guard = self.walk.descend(self.v)?;
         let mut seq = SlotSeq::new(self.walk, self.v.graph(), slots);
         seq._guard = Some(guard);
         if exact {
@@ -169,7 +169,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         pairs: Option<DictIter<'g, 'de>>,
         visitor: V,
     ) -> Result<V::Value> {
-        let guard = self.walk.descend(self.v.slot(), self.v.type_name())?;
+        let guard = self.walk.descend(self.v)?;
         visitor.visit_map(PairMap::new(
             self.walk,
             self.v.graph(),
@@ -203,7 +203,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         check: bool,
     ) -> Result<Plan<'g, 'de>> {
         if let Some(Node::Dict(pairs)) = self.v.node() {
-            if magic.is_none_or_classless() {
+            if magic.is_none_or(|m| m.class.is_none()) {
                 return Ok(Plan::Map(
                     Vec::new(),
                     Some(DictIter::new(self.v.graph(), pairs)),
@@ -418,16 +418,6 @@ fn length_error(len: usize, left: usize) -> Error {
         ErrorKind::Type,
         format!("invalid length: {len} elements, expected {}", len - left),
     )
-}
-
-trait Classless {
-    fn is_none_or_classless(&self) -> bool;
-}
-
-impl Classless for Option<Magic<'_>> {
-    fn is_none_or_classless(&self) -> bool {
-        self.is_none_or(|m| m.class.is_none())
-    }
 }
 
 /// How a struct request is answered.

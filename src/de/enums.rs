@@ -214,7 +214,8 @@ fn member<'de, V: Visitor<'de>>(
     });
     let by_name = || {
         let s = value.as_str()?;
-        (0..variants.len()).find(|&i| magics[i].is_none_or_no_value() && variant_name(i) == s)
+        (0..variants.len())
+            .find(|&i| magics[i].is_none_or(|m| m.value.is_none()) && variant_name(i) == s)
     };
     match by_value.or_else(by_name) {
         Some(i) => chosen(i),
@@ -232,16 +233,6 @@ fn same_name(a: &str, b: &str) -> bool {
             .collect::<String>()
     };
     norm(a) == norm(b)
-}
-
-trait NoValue {
-    fn is_none_or_no_value(&self) -> bool;
-}
-
-impl NoValue for Option<Magic<'_>> {
-    fn is_none_or_no_value(&self) -> bool {
-        self.is_none_or(|m| m.value.is_none())
-    }
 }
 
 fn lit_eq(lit: Lit<'_>, v: Value<'_, '_>) -> bool {
