@@ -1,5 +1,34 @@
 //! Read Python pickles and PyTorch checkpoints without Python.
 //!
+//! A pickle is a program for a small stack machine. This crate runs that program on a
+//! VM that **never executes anything**: a global is a name, a call (REDUCE, NEWOBJ, …)
+//! is recorded as data. The result is an object graph that keeps shared references and
+//! cycles; from there you can
+//!
+//! - walk it untyped with [`Value`] ([`load_slice`], [`load_reader`], [`Unpickler`] for
+//!   options and CPython's hooks),
+//! - deserialize it into your own types with serde ([`from_slice`], [`from_reader`]),
+//! - render it as JSON ([`json`]) or disassemble the bytes ([`dis`]),
+//! - open PyTorch checkpoints and numpy arrays as typed tensors (`torch`, `numpy`
+//!   features).
+//!
+//! ```
+//! // {'a': [1, 2.5, 'x']} written by CPython with protocol 4
+//! let data = b"\x80\x04\x95\x19\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94]\x94(K\x01G@\x04\x00\x00\x00\x00\x00\x00\x8c\x01x\x94es.";
+//! let graph = serde_pickle_vm::load_slice(data)?;
+//! let a = graph.root().get("a").unwrap();
+//! assert_eq!(a.get(0).and_then(|v| v.as_i64()), Some(1));
+//! assert_eq!(a.get(2).and_then(|v| v.as_str()), Some("x"));
+//! assert_eq!(
+//!     serde_pickle_vm::json::to_string(&graph, &Default::default()),
+//!     r#"{"dict":[["a",[1,{"float":2.5},"x"]]]}"#
+//! );
+//! # Ok::<(), serde_pickle_vm::Error>(())
+//! ```
+//!
+//! Bad input is an [`Error`] with the byte offset and opcode (and, for serde, the path
+//! to the value), never a panic; resources are bounded by [`Limits`].
+//!
 //! # Typed loading with serde
 //!
 //! [`from_slice`], [`from_reader`], [`from_graph`] and [`from_value`] (and their
