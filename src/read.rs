@@ -42,8 +42,6 @@ pub(crate) trait Read<'de> {
     fn line(&mut self, max: usize) -> Result<Bytes<'de, '_>>;
     /// How many bytes remain, when the reader knows.
     fn remaining(&self) -> Option<u64>;
-    /// The whole input, when it is a slice (inline strings index into it).
-    fn input(&self) -> Option<&'de [u8]>;
 }
 
 /// A reader over a byte slice.
@@ -119,10 +117,6 @@ impl<'de> Read<'de> for SliceRead<'de> {
 
     fn remaining(&self) -> Option<u64> {
         Some((self.data.len() - self.pos) as u64)
-    }
-
-    fn input(&self) -> Option<&'de [u8]> {
-        Some(self.data)
     }
 }
 
@@ -276,10 +270,6 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
     }
 
     fn remaining(&self) -> Option<u64> {
-        None
-    }
-
-    fn input(&self) -> Option<&'de [u8]> {
         None
     }
 }

@@ -42,19 +42,26 @@ pub enum Slot {
     Int(i64),
     /// A Python `float`.
     Float(f64),
-    /// A Python `str` stored in the graph's text (a range of the input, or of a buffer
-    /// the graph owns); read it with [`Graph::str_of`] or [`Value::as_str`]. Most strings
-    /// of a pickle are stored this way: no node, no allocation.
+    /// A Python `str` held by the graph's string table (text borrowed from the input for
+    /// slice loads, or the graph's own text buffer for stream loads); read it with
+    /// [`Graph::str_of`] or [`Value::as_str`]. Most strings of a pickle are stored this
+    /// way: no node, no allocation, validated once.
     Str(StrRef),
     /// Any other value: a node of the graph.
     Node(NodeId),
 }
 
-/// Where an inline [`Slot::Str`] lies in its graph's text.
+/// Where an inline [`Slot::Str`] lies: an entry of the graph's table of borrowed
+/// strings (`len == BORROWED`), or a range of its own text buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StrRef {
     pub(crate) start: u32,
     pub(crate) len: u32,
+}
+
+impl StrRef {
+    /// `len` of a reference into the table of borrowed strings.
+    pub(crate) const BORROWED: u32 = u32::MAX;
 }
 
 /// How an object-building opcode would have constructed the object in Python.
@@ -140,10 +147,10 @@ pub enum Node<'de> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Graph<'de> {
-    /// The bytes that inline strings ([`Slot::Str`]) index: the input itself when loaded
-    /// from a slice, else a buffer the strings were appended to. Always valid UTF-8 in
-    /// the ranges that strings use.
-    pub(crate) text: Cow<'de, [u8]>,
+    /// Inline strings that borrow from the input (slice loads), validated once.
+    pub(crate) strs: Vec<&'de str>,
+    /// Inline strings of stream loads, appended one after the other.
+    pub(crate) text: String,
     pub(crate) nodes: Vec<Node<'de>>,
     /// Creation offsets, saturated at `u32::MAX` (4 bytes a node instead of 8).
     pub(crate) offsets: Vec<u32>,
@@ -153,7 +160,8 @@ pub struct Graph<'de> {
 impl<'de> Graph<'de> {
     pub(crate) fn new() -> Self {
         Graph {
-            text: Cow::Borrowed(&[]),
+            strs: Vec::new(),
+            text: String::new(),
             nodes: Vec::new(),
             offsets: Vec::new(),
             root: Slot::None,
@@ -165,7 +173,8 @@ impl<'de> Graph<'de> {
     pub fn from_nodes(nodes: Vec<Node<'de>>, root: Slot) -> Self {
         let offsets = vec![0; nodes.len()];
         Graph {
-            text: Cow::Borrowed(&[]),
+            strs: Vec::new(),
+            text: String::new(),
             nodes,
             offsets,
             root,
@@ -236,10 +245,7 @@ impl<'de> Graph<'de> {
     #[inline]
     pub fn borrowed_str(&self, slot: Slot) -> Option<&'de str> {
         match slot {
-            Slot::Str(r) => match self.text {
-                Cow::Borrowed(text) => Self::slice_str(text, r),
-                Cow::Owned(_) => None,
-            },
+            Slot::Str(r) if r.len == StrRef::BORROWED => self.strs.get(r.start as usize).copied(),
             Slot::Node(id) => match self.node(id) {
                 Node::Str(Cow::Borrowed(s)) => Some(s),
                 _ => None,
@@ -250,26 +256,36 @@ impl<'de> Graph<'de> {
 
     #[inline]
     fn inline_str(&self, r: StrRef) -> Option<&str> {
-        Self::slice_str(&self.text, r)
+        if r.len == StrRef::BORROWED {
+            return self.strs.get(r.start as usize).copied();
+        }
+        let start = r.start as usize;
+        self.text.get(start..start + r.len as usize)
     }
 
+    /// Adds a string borrowed from the input to the table; falls back to a node past
+    /// 2^32 - 1 strings.
     #[inline]
-    fn slice_str(text: &[u8], r: StrRef) -> Option<&str> {
-        let start = r.start as usize;
-        let bytes = text.get(start..start + r.len as usize)?;
-        // Validated when loaded; checked again because this crate has no `unsafe`.
-        std::str::from_utf8(bytes).ok()
+    pub(crate) fn push_borrowed_str(&mut self, s: &'de str, offset: u64) -> Slot {
+        match u32::try_from(self.strs.len()) {
+            Ok(start) if start != u32::MAX => {
+                self.strs.push(s);
+                Slot::Str(StrRef {
+                    start,
+                    len: StrRef::BORROWED,
+                })
+            }
+            _ => Slot::Node(self.push(Node::Str(Cow::Borrowed(s)), offset)),
+        }
     }
 
     /// Stores `s` in the graph's own text buffer and returns its slot (for strings that
     /// do not lie in the input). Falls back to a node past 4 GiB of text.
     pub(crate) fn push_owned_str(&mut self, s: &str, offset: u64) -> Slot {
-        if let Cow::Owned(buf) = &mut self.text {
-            if let (Ok(start), Ok(len)) = (u32::try_from(buf.len()), u32::try_from(s.len())) {
-                if start.checked_add(len).is_some() {
-                    buf.extend_from_slice(s.as_bytes());
-                    return Slot::Str(StrRef { start, len });
-                }
+        if let (Ok(start), Ok(len)) = (u32::try_from(self.text.len()), u32::try_from(s.len())) {
+            if len != StrRef::BORROWED && start.checked_add(len).is_some() {
+                self.text.push_str(s);
+                return Slot::Str(StrRef { start, len });
             }
         }
         Slot::Node(self.push(Node::Str(Cow::Owned(s.to_string())), offset))
@@ -289,16 +305,105 @@ impl<'de> Graph<'de> {
     /// longer borrows the input.
     pub fn into_owned(self) -> Graph<'static> {
         let nodes = self.nodes.into_iter().map(Node::into_owned).collect();
+        // Borrowed strings move to the owned text buffer; their references are rewritten.
+        let mut text = self.text;
+        let mut moved = Vec::with_capacity(self.strs.len());
+        for s in &self.strs {
+            let start = text.len();
+            text.push_str(s);
+            moved.push((start, s.len()));
+        }
+        let fix = |slot: &mut Slot| {
+            if let Slot::Str(r) = slot {
+                if r.len == StrRef::BORROWED {
+                    let (start, len) = moved[r.start as usize];
+                    match (u32::try_from(start), u32::try_from(len)) {
+                        (Ok(start), Ok(len)) if len != StrRef::BORROWED => {
+                            *r = StrRef { start, len }
+                        }
+                        _ => *r = StrRef { start: 0, len: 0 },
+                    }
+                }
+            }
+        };
+        let mut nodes: Vec<Node<'static>> = nodes;
+        for n in nodes.iter_mut() {
+            n.for_each_slot_mut(fix);
+        }
+        let mut root = self.root;
+        fix(&mut root);
         Graph {
-            text: Cow::Owned(self.text.into_owned()),
+            strs: Vec::new(),
+            text,
             nodes,
             offsets: self.offsets,
-            root: self.root,
+            root,
         }
     }
 }
 
 impl<'de> Node<'de> {
+    /// Calls `f` on every slot the node holds.
+    pub(crate) fn for_each_slot_mut(&mut self, mut f: impl FnMut(&mut Slot)) {
+        match self {
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                v.iter_mut().for_each(f)
+            }
+            Node::Dict(d) => d.iter_mut().for_each(|(k, v)| {
+                f(k);
+                f(v)
+            }),
+            Node::PersId(s) => f(s),
+            Node::Object(o) => {
+                f(&mut o.callable);
+                o.args.iter_mut().for_each(&mut f);
+                o.kwargs.iter_mut().for_each(&mut f);
+                o.state.iter_mut().for_each(&mut f);
+                o.items.iter_mut().for_each(&mut f);
+                o.dictitems.iter_mut().for_each(|(k, v)| {
+                    f(k);
+                    f(v)
+                });
+            }
+            Node::Emulated(e) => match &mut **e {
+                Emulated::Dict {
+                    items,
+                    default_factory,
+                    state,
+                    ..
+                } => {
+                    items.iter_mut().for_each(|(k, v)| {
+                        f(k);
+                        f(v)
+                    });
+                    default_factory.iter_mut().for_each(&mut f);
+                    state.iter_mut().for_each(&mut f);
+                }
+                Emulated::Range(p) | Emulated::Slice(p) => p.iter_mut().for_each(f),
+                Emulated::NdArray(a) => {
+                    if let Some(items) = a.slots_mut() {
+                        items.iter_mut().for_each(f)
+                    }
+                }
+                Emulated::Complex(..)
+                | Emulated::Decimal(_)
+                | Emulated::DateTime { .. }
+                | Emulated::Date(..)
+                | Emulated::Time { .. }
+                | Emulated::TimeDelta { .. }
+                | Emulated::Uuid(_)
+                | Emulated::Tensor(_)
+                | Emulated::NpScalar(_) => {}
+            },
+            Node::BigInt(_)
+            | Node::Str(_)
+            | Node::StrCodepoints(_)
+            | Node::Bytes(_)
+            | Node::ByteArray(_)
+            | Node::Global(_) => {}
+        }
+    }
+
     /// The same node with no borrow of the input.
     pub fn into_owned(self) -> Node<'static> {
         match self {

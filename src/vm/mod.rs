@@ -13,7 +13,7 @@ use crate::options::Options;
 use crate::read::Read;
 use crate::resolve::compat;
 use crate::resolve::hooks::{ClassAction, Hooks, Literal};
-use crate::value::{Construct, Global, Graph, Node, NodeId, Object, Slot, StrRef, Value};
+use crate::value::{Construct, Global, Graph, Node, NodeId, Object, Slot, Value};
 use memo::Memo;
 use num_bigint::BigInt;
 use std::borrow::Cow;
@@ -51,10 +51,6 @@ pub(crate) struct Loaded<'de> {
 impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     pub(crate) fn new(rd: R, opts: &'a Options, hooks: &'a mut Hooks<'h>) -> Self {
         let mut graph = Graph::new();
-        graph.text = match rd.input() {
-            Some(input) => Cow::Borrowed(input),
-            None => Cow::Owned(Vec::new()),
-        };
         let mut memo = Memo::new(opts.limits.max_memo);
         // Reserve (untouched, so not resident) room in proportion to the input, so the
         // arena and memo grow without repeated copying; capped for huge inputs.
@@ -241,20 +237,18 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     /// input); text with encoded lone surrogates becomes a node.
     #[inline(always)]
     fn push_unicode(&mut self, n: u64) -> Result<()> {
-        let start = self.rd.offset();
         match self.read_len(n)? {
-            Cow::Borrowed(bytes) => {
-                if std::str::from_utf8(bytes).is_ok() {
-                    if let (Ok(start), Ok(len)) = (u32::try_from(start), u32::try_from(n)) {
-                        if start.checked_add(len).is_some() {
-                            self.stack.push(Slot::Str(StrRef { start, len }));
-                            return Ok(());
-                        }
-                    }
+            Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
+                Ok(s) => {
+                    let slot = self.graph.push_borrowed_str(s, self.pos);
+                    self.stack.push(slot);
+                    Ok(())
                 }
-                let t = text::decode_utf8(Cow::Borrowed(bytes))?;
-                self.push_text(t)
-            }
+                Err(_) => {
+                    let t = text::decode_utf8(Cow::Borrowed(bytes))?;
+                    self.push_text(t)
+                }
+            },
             Cow::Owned(v) => match String::from_utf8(v) {
                 Ok(s) => {
                     let slot = self.graph.push_owned_str(&s, self.pos);
