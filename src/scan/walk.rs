@@ -688,7 +688,7 @@ impl<'a> Walk<'a> {
                             self.describe(&module),
                             self.describe(&name)
                         );
-                        self.finding(Finding {
+                        let finding = self.finding(Finding {
                             severity: Severity::Dangerous,
                             offset: at as u64,
                             opcode: "STACK_GLOBAL",
@@ -699,7 +699,15 @@ impl<'a> Walk<'a> {
                             ),
                             called_by: Vec::new(),
                         });
-                        Av::Other
+                        self.globals.push(GlobalRef {
+                            finding,
+                            path: "<computed global>".into(),
+                            getattr: false,
+                            import: false,
+                            escaped: false,
+                            bad_use: false,
+                        });
+                        Av::Global(self.globals.len() as u32 - 1)
                     }
                 };
                 self.push(g);
