@@ -59,6 +59,8 @@ pub(crate) static TORCH: &[&str] = &[
     "torch._utils._rebuild_device_tensor_from_numpy",
     "torch._tensor._rebuild_from_type_v2",
     "torch.nn.parameter.Parameter",
+    // TorchScript's list and tensor builders (`torch.jit._pickle.build_intlist`, …).
+    "torch.jit._pickle.*",
     "torch.Size",
     "torch.device",
     "torch.dtype",
@@ -113,7 +115,8 @@ fn torch_builtin(module: &str, name: &str) -> bool {
     module == "torch"
         && (TORCH_DTYPES.contains(&name)
             || name.starts_with("float8_")
-            || (name.ends_with("Storage") && name.bytes().all(|b| b.is_ascii_alphanumeric())))
+            || ((name.ends_with("Storage") || name.ends_with("Tensor"))
+                && name.bytes().all(|b| b.is_ascii_alphanumeric())))
 }
 
 /// A set of globals a pickle may import; every other global is rejected.

@@ -175,6 +175,12 @@ pub(crate) fn rename(module: &str, name: &str) -> Option<(String, String)> {
     compat::rename(module, name).map(|(m, n)| (m.to_string(), n.unwrap_or(name).to_string()))
 }
 
+/// A dunder attribute other than `__new__` (which CPython itself writes for classes
+/// with keyword-only constructors).
+fn is_dunder(p: &str) -> bool {
+    p.len() > 4 && p.starts_with("__") && p.ends_with("__") && p != "__new__"
+}
+
 fn in_module(module: &str, m: &str) -> bool {
     module == m
         || module
@@ -204,16 +210,13 @@ pub(crate) fn global(module: &str, name: &str) -> (Severity, &'static str) {
     // A dotted name walks attributes from the module (protocol 4's `_getattribute`):
     // a dunder or a module handed out by an attribute is a way out.
     let parts: Vec<&str> = name.split('.').collect();
-    if parts
-        .iter()
-        .any(|p| p.len() > 4 && p.starts_with("__") && p.ends_with("__"))
-    {
+    if parts.iter().any(|p| is_dunder(p)) {
         return (
             Severity::Dangerous,
             "a dunder attribute reaches the interpreter's internals",
         );
     }
-    if parts.len() > 1 && parts.iter().any(|p| DANGEROUS_ATTRS.contains(p)) {
+    if parts.iter().any(|p| DANGEROUS_ATTRS.contains(p)) {
         return (
             Severity::Dangerous,
             "an attribute chain reaches a dangerous module",
@@ -236,10 +239,7 @@ pub(crate) fn path(path: &str) -> Severity {
     match path.rsplit_once('.') {
         Some((m, n)) => {
             let (s, _) = global(m, n);
-            let dunder = path
-                .split('.')
-                .skip(1)
-                .any(|p| p.starts_with("__") && p.ends_with("__"));
+            let dunder = path.split('.').skip(1).any(is_dunder);
             let module_attr = path.split('.').skip(1).any(|p| DANGEROUS_ATTRS.contains(&p));
             if dunder || module_attr {
                 Severity::Dangerous

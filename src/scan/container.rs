@@ -295,7 +295,7 @@ fn tar(data: &[u8]) -> Report {
             });
             break;
         };
-        if matches!(h[156], b'0' | 0) {
+        if matches!(h[156], b'0' | 0) && !body.is_empty() {
             match name.as_str() {
                 "pickle" | "sys_info" => {
                     r.format = "torch-tar";

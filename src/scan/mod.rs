@@ -130,6 +130,7 @@ impl Finding {
             (Kind::Build, Some(n)) => format!("state of {n}"),
             (Kind::PersistentId, _) => format!("persistent id {}", self.detail),
             (_, Some(n)) => n.clone(),
+            (Kind::Global, None) => "<computed name>".into(),
             (_, None) => String::new(),
         };
         if !self.called_by.is_empty() {

@@ -466,36 +466,37 @@ impl<'a> Walk<'a> {
                 );
             }
         };
-        match obj {
+        // `__new__` is how protocols 0-3 write keyword-only constructors
+        // (`partial(getattr(cls, '__new__'), cls, ...)`); other dunders lead to the
+        // interpreter's internals (`__globals__`, `__subclasses__`, `__builtins__`, …).
+        let dunder = attr.starts_with("__") && attr.ends_with("__") && attr != "__new__";
+        let (base, base_sev) = match obj {
             Av::Global(h) => {
                 let h = &self.globals[*h as usize];
-                let hsev = self.findings[h.finding].severity;
-                let path = format!("{}.{attr}", h.path);
-                let sev = classify::path(&path).max(hsev).max(Severity::Unknown);
-                if sev == Severity::Dangerous {
-                    self.globals[g].bad_use = true;
-                }
-                (sev, Some(path.clone()), format!("reaches {path}"))
+                (Some(h.path.clone()), self.findings[h.finding].severity)
             }
             Av::Result(r) => {
                 let r = &self.results[*r as usize];
-                let path = r.path.as_ref().map(|p| format!("{p}.{attr}"));
-                self.globals[g].bad_use = true;
-                let detail = match &path {
-                    Some(p) => format!("reaches {p}"),
-                    None => format!("reaches .{attr} of a built object"),
-                };
-                (Severity::Dangerous, path, detail)
+                (r.path.clone(), r.severity)
             }
-            _ => {
-                self.globals[g].bad_use = true;
-                (
-                    Severity::Dangerous,
-                    None,
-                    format!("reaches .{attr} of a value"),
-                )
-            }
+            _ => (None, Severity::Unknown),
+        };
+        let path = base.as_ref().map(|b| format!("{b}.{attr}"));
+        let mut sev = base_sev.max(Severity::Unknown);
+        if let Some(p) = &path {
+            sev = sev.max(classify::path(p));
         }
+        if dunder {
+            sev = Severity::Dangerous;
+        }
+        if sev == Severity::Dangerous {
+            self.globals[g].bad_use = true;
+        }
+        let detail = match &path {
+            Some(p) => format!("reaches {p}"),
+            None => format!("reaches .{attr} of {}", self.describe(obj)),
+        };
+        (sev, path, detail)
     }
 
     fn persistent_id(&mut self, text: String, at: usize, opcode: &'static str) {
