@@ -7,6 +7,7 @@
 //! data. They know nothing of the VM.
 
 use crate::error::Result;
+use crate::resolve::compat;
 use crate::resolve::hooks::ClassAction;
 
 /// Containers, scalars and the standard-library classes the crate emulates.
@@ -246,13 +247,27 @@ impl AllowList {
         }
     }
 
-    /// `true` when `module.name` may be imported.
+    /// `true` when `module.name` may be imported. Python 2 names are matched under
+    /// their Python 3 names.
     ///
     /// ```
     /// use serde_pickle_vm::AllowList;
     /// assert!(AllowList::data().allows("builtins", "set"));
+    /// assert!(AllowList::data().allows("__builtin__", "set"));
     /// ```
     pub fn allows(&self, module: &str, name: &str) -> bool {
+        if self.allows_exactly(module, name) {
+            return true;
+        }
+        // A Python 2 name (in a protocol 3+ pickle the VM does not rename) is allowed
+        // under its Python 3 name, as the scanner judges it.
+        match compat::rename(module, name) {
+            Some((m, n)) => self.allows_exactly(m, n.unwrap_or(name)),
+            None => false,
+        }
+    }
+
+    fn allows_exactly(&self, module: &str, name: &str) -> bool {
         if self.torch_types && torch_builtin(module, name) {
             return true;
         }
