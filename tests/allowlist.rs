@@ -37,14 +37,19 @@ fn data_accepts_the_stdlib_fixtures() {
                 !list.allows(m, c)
             })
             .collect();
-        let result = Unpickler::new().allow_globals(list.clone()).load_slice(&data);
+        let result = Unpickler::new()
+            .allow_globals(list.clone())
+            .load_slice(&data);
         if outside.is_empty() {
             assert!(result.is_ok(), "{name}: {:?}", result.err());
             loaded += 1;
         } else {
             let err = result.expect_err(&name);
             assert_eq!(err.kind(), ErrorKind::Rejected, "{name}");
-            assert!(err.message().contains(&format!("'{}'", outside[0])), "{name}: {err}");
+            assert!(
+                err.message().contains(&format!("'{}'", outside[0])),
+                "{name}: {err}"
+            );
             rejected += 1;
         }
     }
@@ -53,7 +58,12 @@ fn data_accepts_the_stdlib_fixtures() {
 
 #[test]
 fn plain_data_needs_no_global() {
-    for p in ["list_3.p2.pkl", "dict_4.p4.pkl", "str_bmp.p0.pkl", "tuple_2.p1.pkl"] {
+    for p in [
+        "list_3.p2.pkl",
+        "dict_4.p4.pkl",
+        "str_bmp.p0.pkl",
+        "tuple_2.p1.pkl",
+    ] {
         let data = read(&format!("fixtures/pickles/{p}"));
         Unpickler::new()
             .allow_globals(AllowList::new())
@@ -91,7 +101,10 @@ fn payloads_are_rejected_with_the_global_named() {
                 .load_slice(&data)
                 .expect_err(file);
             assert_eq!(err.kind(), ErrorKind::Rejected, "{file}: {err}");
-            assert!(err.message().contains(&format!("'{name}'")), "{file}: {err}");
+            assert!(
+                err.message().contains(&format!("'{name}'")),
+                "{file}: {err}"
+            );
             assert_eq!(err.offset(), first["offset"].as_u64(), "{file}: {err}");
             assert_eq!(err.opcode(), first["opcode"].as_str(), "{file}: {err}");
         }
@@ -248,8 +261,8 @@ mod torch {
 
     #[test]
     fn pickled_modules_are_rejected_like_weights_only() {
-        let err = Checkpoint::open_with(format!("{ROOT}/fixtures/torch/module.pt"), &opts())
-            .unwrap_err();
+        let err =
+            Checkpoint::open_with(format!("{ROOT}/fixtures/torch/module.pt"), &opts()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Rejected);
         assert!(err.message().contains("torch.nn.modules"), "{err}");
         // ... unless their classes are allowed.

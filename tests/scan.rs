@@ -49,7 +49,11 @@ fn malicious_fixtures_match_the_manifest() {
         }
         let file = case["file"].as_str().unwrap();
         let report = scan_file(format!("{ROOT}/fixtures/malicious/{file}")).unwrap();
-        assert_eq!(report.format, case["format"].as_str().unwrap(), "{file}: format");
+        assert_eq!(
+            report.format,
+            case["format"].as_str().unwrap(),
+            "{file}: format"
+        );
         assert_eq!(
             globals(&report),
             case["globals"].as_array().unwrap().clone(),
@@ -156,7 +160,15 @@ fn enum_members_through_getattr_are_not_dangerous() {
 #[cfg(feature = "torch")]
 #[test]
 fn torch_checkpoints_are_safe() {
-    for name in ["checkpoint", "params", "dtypes", "views", "legacy", "legacy_tar", "big_endian"] {
+    for name in [
+        "checkpoint",
+        "params",
+        "dtypes",
+        "views",
+        "legacy",
+        "legacy_tar",
+        "big_endian",
+    ] {
         let r = scan_file(format!("{ROOT}/fixtures/torch/{name}.pt")).unwrap();
         assert_eq!(r.exit_code(), 0, "{name}: {r:#?}");
         assert!(!r.pickles.is_empty());
@@ -197,14 +209,20 @@ fn data_after_stop_is_reported() {
 #[test]
 fn extensions_and_persistent_ids_are_listed() {
     let r = scan_file(format!("{ROOT}/fixtures/malicious/ext1.pkl")).unwrap();
-    let (_, f) = r.findings().find(|(_, f)| f.kind == Kind::Extension).unwrap();
+    let (_, f) = r
+        .findings()
+        .find(|(_, f)| f.kind == Kind::Extension)
+        .unwrap();
     assert_eq!((f.offset, f.opcode), (2, "EXT1"));
     assert_eq!(f.name.as_deref(), Some("extension code 1"));
 
     // (S'storage'\nS'0'\ntQ. — BINPERSID of ('storage', '0').
     let r = scan_bytes(b"(S'storage'\nS'0'\ntQ.");
     let (_, f) = r.findings().next().unwrap();
-    assert_eq!((f.kind, f.opcode, f.offset), (Kind::PersistentId, "BINPERSID", 18));
+    assert_eq!(
+        (f.kind, f.opcode, f.offset),
+        (Kind::PersistentId, "BINPERSID", 18)
+    );
     assert_eq!(f.detail, r#"("storage", "0")"#);
     assert_eq!(r.exit_code(), 0);
 }
@@ -273,7 +291,10 @@ fn cli_exit_codes() {
             c.arg(format!("{ROOT}/{f}"));
         }
         let out = c.output().unwrap();
-        (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
     };
     assert_eq!(run(&["fixtures/pickles/list_3.p2.pkl"], false).0, 0);
     assert_eq!(run(&["fixtures/pickles/class_plain.p2.pkl"], false).0, 1);

@@ -248,7 +248,14 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
             writeln!(out, "{doc}").map_err(w)?;
             continue;
         }
-        writeln!(out, "{} ({}): {}", file.display(), report.format, verdict(&report)).map_err(w)?;
+        writeln!(
+            out,
+            "{} ({}): {}",
+            file.display(),
+            report.format,
+            verdict(&report)
+        )
+        .map_err(w)?;
         if let Some(e) = &report.error {
             writeln!(out, "  unreadable: {e}").map_err(w)?;
         }
@@ -258,21 +265,47 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
             if p.member.as_deref() != member || p.start > 0 {
                 member = p.member.as_deref();
                 let name = member.unwrap_or("pickle");
-                writeln!(out, "  {name} @ {}{}", p.start, p.protocol.map(|v| format!(" (protocol {v})")).unwrap_or_default()).map_err(w)?;
+                writeln!(
+                    out,
+                    "  {name} @ {}{}",
+                    p.start,
+                    p.protocol
+                        .map(|v| format!(" (protocol {v})"))
+                        .unwrap_or_default()
+                )
+                .map_err(w)?;
             }
             for f in &p.findings {
                 let show = all
                     || matches!(f.kind, Kind::Global | Kind::Extension | Kind::TrailingData)
                     || f.severity == Severity::Dangerous
-                    || (f.kind == Kind::Build && f.severity > Severity::Safe && f.name.as_deref().is_some_and(|n| !n.contains(" at ")));
+                    || (f.kind == Kind::Build
+                        && f.severity > Severity::Safe
+                        && f.name.as_deref().is_some_and(|n| !n.contains(" at ")));
                 if !show {
                     hidden += 1;
                     continue;
                 }
-                writeln!(out, "  {:<10} {:>8}  {:<13} {}", f.severity.as_str(), f.offset, f.opcode, f.what()).map_err(w)?;
+                writeln!(
+                    out,
+                    "  {:<10} {:>8}  {:<13} {}",
+                    f.severity.as_str(),
+                    f.offset,
+                    f.opcode,
+                    f.what()
+                )
+                .map_err(w)?;
             }
             if let Some(e) = &p.error {
-                writeln!(out, "  {:<10} {:>8}  {:<13} {}", "unreadable", e.offset.map(|o| o.to_string()).unwrap_or_default(), "", e.message).map_err(w)?;
+                writeln!(
+                    out,
+                    "  {:<10} {:>8}  {:<13} {}",
+                    "unreadable",
+                    e.offset.map(|o| o.to_string()).unwrap_or_default(),
+                    "",
+                    e.message
+                )
+                .map_err(w)?;
             }
         }
         if hidden > 0 {

@@ -240,7 +240,10 @@ pub(crate) fn path(path: &str) -> Severity {
         Some((m, n)) => {
             let (s, _) = global(m, n);
             let dunder = path.split('.').skip(1).any(is_dunder);
-            let module_attr = path.split('.').skip(1).any(|p| DANGEROUS_ATTRS.contains(&p));
+            let module_attr = path
+                .split('.')
+                .skip(1)
+                .any(|p| DANGEROUS_ATTRS.contains(&p));
             if dunder || module_attr {
                 Severity::Dangerous
             } else {

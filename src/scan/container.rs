@@ -102,7 +102,10 @@ fn stream(data: &[u8], member: Option<String>, expected: Option<usize>) -> Vec<P
                 "another pickle follows STOP (scanned as the next pickle; `pickle.load` called again would run it)".to_string(),
             )
         } else if padding {
-            (Severity::Safe, format!("{} bytes of padding after STOP", rest.len()))
+            (
+                Severity::Safe,
+                format!("{} bytes of padding after STOP", rest.len()),
+            )
         } else {
             (
                 Severity::Unknown,
@@ -166,12 +169,10 @@ fn interleaved(data: &[u8], member: &str, out: &mut Vec<Pickle>) {
                 out.push(pickle(&name, at, o));
                 return;
             }
-            End::Error { .. } => {
-                match data[at + 1..].windows(2).position(|w| w == b"\x80\x02") {
-                    Some(i) => at = at + 1 + i,
-                    None => return,
-                }
-            }
+            End::Error { .. } => match data[at + 1..].windows(2).position(|w| w == b"\x80\x02") {
+                Some(i) => at = at + 1 + i,
+                None => return,
+            },
         }
         first = false;
     }
@@ -252,8 +253,7 @@ fn zip(data: &[u8]) -> Report {
             }
         };
         if e.name.ends_with(".pkl") || e.name.ends_with("_pkl") {
-            r.pickles
-                .extend(stream(&bytes, Some(e.name.clone()), None));
+            r.pickles.extend(stream(&bytes, Some(e.name.clone()), None));
         } else {
             maybe_pickle(&bytes, &e.name, &mut r.pickles);
         }

@@ -17,7 +17,7 @@
 //! assert_eq!(report.severity(), Severity::Dangerous);
 //! let g = &report.pickles[0].findings[0];
 //! assert_eq!((g.offset, g.opcode, g.name.as_deref()), (0, "GLOBAL", Some("posix.system")));
-//! assert_eq!(g.called_by[0].offset, 29);
+//! assert_eq!(g.called_by[0].offset, 30);
 //! assert_eq!(report.exit_code(), 2);
 //! ```
 //!
@@ -283,7 +283,7 @@ impl Report {
 /// let report = scan_bytes(payload);
 /// let calls: Vec<_> = report.findings().filter(|(_, f)| f.kind == Kind::Call).collect();
 /// assert_eq!(calls.len(), 3);
-/// assert_eq!(calls[2].1.name.as_deref(), Some("os.system (from REDUCE at 49)"));
+/// assert_eq!(calls[2].1.name.as_deref(), Some("os.system (from REDUCE at 56)"));
 /// assert_eq!(calls[2].1.severity, Severity::Dangerous);
 /// ```
 pub fn scan_bytes(data: &[u8]) -> Report {

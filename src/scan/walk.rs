@@ -419,7 +419,12 @@ impl<'a> Walk<'a> {
                 if let Some(p) = &res.path {
                     sev = sev.max(classify::path(p));
                 }
-                (sev, None, self.describe(&callable), "calls an object built by the pickle".into())
+                (
+                    sev,
+                    None,
+                    self.describe(&callable),
+                    "calls an object built by the pickle".into(),
+                )
             }
             other => (
                 Severity::Unknown,
@@ -446,11 +451,7 @@ impl<'a> Walk<'a> {
     }
 
     /// `getattr(obj, name)`: what it reaches and how bad that is.
-    fn getattr_call(
-        &mut self,
-        g: usize,
-        args: Option<&Av>,
-    ) -> (Severity, Option<String>, String) {
+    fn getattr_call(&mut self, g: usize, args: Option<&Av>) -> (Severity, Option<String>, String) {
         let items: &[Av] = match args {
             Some(Av::Tuple(items, _)) => items,
             _ => &[],
@@ -853,7 +854,9 @@ fn unquote(line: &[u8]) -> String {
                 out.push(v as u8);
             }
             b'x' => {
-                let hex = inner.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok());
+                let hex = inner
+                    .get(i..i + 2)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(v) => {
                         out.push(v);
