@@ -26,6 +26,30 @@
 //! *dangerous* ones run code, touch files, processes or the network, or load more
 //! pickles; everything else (your own classes) is *unknown*. A pickle with only safe
 //! globals is loadable under [`AllowList::torch`](crate::AllowList::torch).
+//!
+//! # JSON
+//!
+//! [`Report`] serializes (serde) to the document `pickle-vm scan --json` prints, one line
+//! per file, wrapped as `{"file": PATH, "exit_code": 0-3, "severity": SEVERITY, "report":
+//! REPORT}`:
+//!
+//! ```text
+//! REPORT   = {"format": "pickle" | "torch-zip" | "torch-legacy" | "torch-tar" | "npy" | "zip" | "tar",
+//!             "error": null | ERROR,            // the input or archive could not be read
+//!             "pickles": [PICKLE, ...]}         // in file order
+//! PICKLE   = {"member": null | "archive/data.pkl", "start": u64, "end": null | u64,
+//!             "protocol": null | 0-5, "error": null | ERROR, "findings": [FINDING, ...]}
+//! ERROR    = {"offset": null | u64, "message": str}
+//! FINDING  = {"severity": "safe" | "unknown" | "dangerous",
+//!             "offset": u64,                    // of the opcode, in the file or member
+//!             "opcode": "STACK_GLOBAL",         // pickletools' name
+//!             "kind": "global" | "call" | "build" | "persistent_id" | "extension" | "trailing_data",
+//!             "name": null | "posix.system",    // the global, callable or object
+//!             "detail": str,                    // why, or what it reaches
+//!             "called_by": [{"opcode": "REDUCE", "offset": u64}, ...]}   // for globals
+//! ```
+//!
+//! Fields are only ever added; a new `kind` may appear.
 
 mod classify;
 mod container;
