@@ -324,3 +324,43 @@ fn cli_exit_codes() {
     assert_eq!(docs[1]["exit_code"], 2);
     assert_eq!(docs[0]["exit_code"], 3);
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn seeds() -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for f in [
+            "os_system.p4.pkl",
+            "getattr_import_chain.p0.pkl",
+            "build_state.p2.pkl",
+            "object_array.npy",
+            "torch_legacy.pt",
+            "torch_odd_member.pt",
+        ] {
+            out.push(std::fs::read(format!("{ROOT}/fixtures/malicious/{f}")).unwrap());
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn random_bytes(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = scan_bytes(&data).exit_code();
+        }
+
+        #[test]
+        fn mutated_payloads(seed in 0usize..6, edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in any::<usize>()) {
+            let mut data = seeds()[seed].clone();
+            for (i, b) in edits {
+                let n = data.len();
+                data[i % n] = b;
+            }
+            let keep = cut % (data.len() + 1);
+            data.truncate(keep.max(data.len() / 2));
+            let _ = scan_bytes(&data).exit_code();
+        }
+    }
+}

@@ -233,8 +233,13 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
         c => c,
     };
     for file in files {
-        let report = match read_input(file) {
-            Ok(data) => scan::scan_bytes(&data),
+        let report = if file.as_os_str() == "-" {
+            read_input(file).map(|data| scan::scan_bytes(&data))
+        } else {
+            scan::scan_file(file).map_err(|e| format!("{}: {e}", file.display()))
+        };
+        let report = match report {
+            Ok(report) => report,
             Err(e) => {
                 eprintln!("pickle-vm: {e}");
                 worst = Some(worst.map_or(3, |c: u8| if rank(c) >= rank(3) { c } else { 3 }));
@@ -319,7 +324,7 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
 fn verdict(report: &serde_pickle_vm::scan::Report) -> &'static str {
     match report.exit_code() {
         0 => "safe",
-        1 => "unknown globals",
+        1 => "unknown",
         2 => "DANGEROUS",
         _ => "unreadable",
     }

@@ -7,6 +7,7 @@
 use super::walk::{self, End};
 use super::{Finding, Kind, Pickle, Report, ScanError, Severity};
 use crate::opcode;
+use crate::torch::Bytes;
 
 /// torch's legacy format starts with the pickled magic number 0x1950a86a20f9469cfc6c.
 const LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
@@ -25,9 +26,11 @@ fn report(format: &'static str) -> Report {
     }
 }
 
-pub(crate) fn scan(data: &[u8]) -> Report {
+/// Scans `data`; `owned`, when given, holds the same bytes (an archive is then read
+/// without a copy).
+pub(crate) fn scan(data: &[u8], owned: Option<Bytes>) -> Report {
     if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
-        return zip(data);
+        return zip(data, owned);
     }
     if data.get(257..262) == Some(b"ustar".as_slice()) {
         return tar(data);
@@ -217,9 +220,10 @@ fn npy(data: &[u8], member: Option<String>, r: &mut Report) {
 // ---------------------------------------------------------------- zip
 
 #[cfg(feature = "torch")]
-fn zip(data: &[u8]) -> Report {
-    use crate::torch::{zip, Bytes};
-    let src = crate::torch::source::Source::Mem(Bytes::new(data.to_vec()));
+fn zip(data: &[u8], owned: Option<Bytes>) -> Report {
+    use crate::torch::zip;
+    let bytes = owned.unwrap_or_else(|| Bytes::new(data.to_vec()));
+    let src = crate::torch::source::Source::Mem(bytes);
     let mut r = report("zip");
     let entries = match zip::directory(&src) {
         Ok(e) => e,
@@ -262,7 +266,7 @@ fn zip(data: &[u8]) -> Report {
 }
 
 #[cfg(not(feature = "torch"))]
-fn zip(_data: &[u8]) -> Report {
+fn zip(_data: &[u8], _owned: Option<Bytes>) -> Report {
     let mut r = report("zip");
     r.error = Some(ScanError {
         offset: None,
@@ -287,7 +291,7 @@ fn tar(data: &[u8]) -> Report {
         let size = u64::from_str_radix(size_text.trim_matches(|c: char| c == '\0' || c == ' '), 8)
             .ok()
             .and_then(|s| usize::try_from(s).ok());
-        let body = size.and_then(|s| data.get(at + 512..at + 512 + s));
+        let body = size.and_then(|s| data.get(at + 512..(at + 512).checked_add(s)?));
         let (Some(size), Some(body)) = (size, body) else {
             r.error = Some(ScanError {
                 offset: Some(at as u64),

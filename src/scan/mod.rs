@@ -311,7 +311,7 @@ impl Report {
 /// assert_eq!(calls[2].1.severity, Severity::Dangerous);
 /// ```
 pub fn scan_bytes(data: &[u8]) -> Report {
-    container::scan(data)
+    container::scan(data, None)
 }
 
 /// Scans a file (see [`scan_bytes`]).
@@ -325,6 +325,7 @@ pub fn scan_bytes(data: &[u8]) -> Report {
 /// # }
 /// ```
 pub fn scan_file<P: AsRef<Path>>(path: P) -> std::io::Result<Report> {
-    let data = std::fs::read(path)?;
-    Ok(scan_bytes(&data))
+    // Shared with the archive reader, which then slices members without copying.
+    let data = crate::torch::Bytes::new(std::fs::read(path)?);
+    Ok(container::scan(&data, Some(data.clone())))
 }
