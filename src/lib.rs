@@ -110,6 +110,7 @@ mod options;
 mod pyrepr;
 mod read;
 mod resolve;
+pub mod scan;
 pub mod torch;
 pub mod value;
 mod vm;
@@ -121,6 +122,7 @@ pub use de::{
 pub use error::{Error, ErrorKind, Result};
 pub use load::{load_reader, load_slice, Unpickler};
 pub use options::{Encoding, Errors, Limits, Options};
+pub use resolve::allow::AllowList;
 pub use resolve::hooks::{ClassAction, Literal};
 pub use value::{Emulated, Graph, Node, NodeId, Slot, StrRef, Value};
 

@@ -13,7 +13,7 @@ use super::zip;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
 use crate::value::{Graph, Value};
-use crate::Unpickler;
+use crate::{AllowList, Unpickler};
 use num_traits::ToPrimitive;
 use std::collections::HashMap;
 
@@ -53,6 +53,18 @@ pub struct LoadOptions {
     /// Resolve storages and rebuild tensors (default true); off leaves the persistent
     /// ids and rebuild calls as recorded (`pickle-vm json --raw`).
     pub rebuild: bool,
+    /// Reject every global outside this list, in every pickle of the file (like
+    /// `torch.load(weights_only=True)`); `None` (the default) allows any global, which
+    /// the VM records without executing. [`AllowList::torch`] is what tensors and state
+    /// dicts need.
+    ///
+    /// ```
+    /// use serde_pickle_vm::{torch::{Checkpoint, LoadOptions}, AllowList};
+    /// let opts = LoadOptions { allow: Some(AllowList::torch()), ..LoadOptions::default() };
+    /// let ckpt = Checkpoint::open_with("fixtures/torch/params.pt", &opts).unwrap();
+    /// assert!(ckpt.tensor("w").is_some());
+    /// ```
+    pub allow: Option<AllowList>,
 }
 
 impl Default for LoadOptions {
@@ -61,6 +73,7 @@ impl Default for LoadOptions {
             pickle: Options::default(),
             max_inflated: 16 << 30,
             rebuild: true,
+            allow: None,
         }
     }
 }
@@ -90,7 +103,11 @@ pub(crate) fn load(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, 
 }
 
 fn unpickler(opts: &LoadOptions) -> Unpickler<'static> {
-    Unpickler::with_options(opts.pickle.clone())
+    let u = Unpickler::with_options(opts.pickle.clone());
+    match &opts.allow {
+        Some(list) => u.allow_globals(list.clone()),
+        None => u,
+    }
 }
 
 /// `(dtype, key, numel)` of a storage persistent id
@@ -280,7 +297,10 @@ fn load_legacy(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Form
         let start = pos;
         let (g, used) = unpickler(opts)
             .load_slice_prefix(&data[start..])
-            .map_err(|e| format_err(format!("reading the legacy {what}: {e}")))?;
+            .map_err(|e| match e.kind() {
+                ErrorKind::Rejected => e,
+                _ => format_err(format!("reading the legacy {what}: {e}")),
+            })?;
         pos = start + used;
         Ok((g.into_owned(), start))
     };

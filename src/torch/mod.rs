@@ -38,10 +38,10 @@ mod convert;
 #[cfg(feature = "torch")]
 mod rebuild;
 #[cfg(feature = "torch")]
-mod source;
+pub(crate) mod source;
 mod state_dict;
 #[cfg(feature = "torch")]
-mod zip;
+pub(crate) mod zip;
 
 #[cfg(feature = "torch")]
 pub use archive::{Format, LoadOptions};
