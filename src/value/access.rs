@@ -207,12 +207,14 @@ impl<'g, 'de> Value<'g, 'de> {
     }
 
     /// The text, if it is a `str` that is valid Unicode.
+    #[inline]
     pub fn as_str(self) -> Option<&'g str> {
         self.graph.str_of(self.slot)
     }
 
     /// The text borrowed for the input's lifetime, when it lies in the input (loads
     /// from a slice): for zero-copy deserialization.
+    #[inline]
     pub fn as_borrowed_str(self) -> Option<&'de str> {
         self.graph.borrowed_str(self.slot)
     }
