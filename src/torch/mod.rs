@@ -41,6 +41,8 @@ mod rebuild;
 mod source;
 mod state_dict;
 #[cfg(feature = "torch")]
+mod typed;
+#[cfg(feature = "torch")]
 mod zip;
 
 #[cfg(feature = "torch")]
@@ -60,6 +62,8 @@ pub use state_dict::{Nested, StateDict};
 pub use storage::{Bytes, Storage};
 pub(crate) use tensor::contiguous_strides;
 pub use tensor::Tensor;
+#[cfg(feature = "torch")]
+pub use typed::{load_typed, load_typed_with, TypedOptions};
 
 /// Loads a checkpoint file (see [`Checkpoint::open`]).
 ///
