@@ -4,7 +4,7 @@
 //! pickle-vm json FILE [--raw] [--encoding ENC] [--buffer FILE]... [--pretty]
 //! pickle-vm dis FILE [--annotate]
 //! pickle-vm torch ls FILE [--json]
-//! pickle-vm torch convert FILE OUT.safetensors [--force]
+//! pickle-vm torch convert FILE OUT.safetensors [--force] [--skip-unsupported]
 //! ```
 //! `json` recognises torch checkpoints (zip, legacy and tar formats) by their content and
 //! renders their tensors; `--data` prints tensor and array elements instead of digests.
@@ -90,6 +90,10 @@ enum TorchCommand {
         /// Overwrite OUT if it exists.
         #[arg(long)]
         force: bool,
+        /// Leave out tensors whose dtype safetensors lacks (complex128, …), naming each
+        /// on stderr, instead of failing.
+        #[arg(long)]
+        skip_unsupported: bool,
     },
 }
 
@@ -170,6 +174,7 @@ fn torch_command(cmd: TorchCommand, out: &mut impl Write) -> Result<(), String> 
             file,
             out: dest,
             force,
+            skip_unsupported,
         } => {
             if dest.exists() && !force {
                 return Err(format!(
@@ -178,7 +183,16 @@ fn torch_command(cmd: TorchCommand, out: &mut impl Write) -> Result<(), String> 
                 ));
             }
             let ckpt = open_checkpoint(&file, &LoadOptions::default())?;
-            let tensors = ckpt.tensors();
+            let mut tensors = ckpt.tensors();
+            if skip_unsupported {
+                tensors.retain(|(name, t)| {
+                    let keep = serde_pickle_vm::torch::safetensors_supports(t.dtype());
+                    if !keep {
+                        eprintln!("skipping {name}: safetensors has no dtype {}", t.dtype());
+                    }
+                    keep
+                });
+            }
             let total: usize = tensors.iter().map(|(_, t)| t.nbytes()).sum();
             let show = total > 64 << 20;
             let mut last = 0u64;

@@ -247,18 +247,27 @@ fn load_zip(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
             return Ok(Resolved::Storage(retype(s, id.dtype)));
         }
         let name = format!("{prefix}data/{}", id.key);
-        let entry = archive.entry(&name)?.ok_or_else(|| {
+        let index = archive.index_of(&name).ok_or_else(|| {
             format_err(format!(
                 "storage {:?} is missing: the archive has no {name}",
                 id.key
             ))
         })?;
-        check_len(&id.key, entry.size, declared_nbytes(&id)?)?;
-        // Read on first use: a slice of the source for stored entries of a file in
-        // memory or mapped (no copy), a read or an inflation otherwise.
-        let (archive, size) = (archive.clone(), entry.size);
-        let storage = Storage::lazy(&id.key, id.dtype, byte_order, size, move || {
-            archive.read(&entry, limits)
+        // Read on first use: the local header (where the data starts, its real size),
+        // then a slice of the source for stored entries of a file in memory or mapped
+        // (no copy), a read or an inflation otherwise. Opening touches no page of it.
+        let declared = declared_nbytes(&id)?;
+        let (archive, key) = (archive.clone(), id.key.clone());
+        let storage = Storage::lazy(&id.key, id.dtype, byte_order, declared, move || {
+            let entry = archive.entry_at(index)?;
+            check_len(&key, entry.size, declared)?;
+            let bytes = archive.read(&entry, limits)?;
+            match bytes.len() as u64 == declared {
+                true => Ok(bytes),
+                false => bytes
+                    .slice(0, declared as usize)
+                    .ok_or_else(|| format_err(format!("storage {key:?} is truncated"))),
+            }
         });
         cache.insert(id.key.clone(), storage.clone());
         Ok(Resolved::Storage(storage))

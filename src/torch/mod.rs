@@ -50,7 +50,7 @@ pub use archive::{Format, LoadOptions};
 #[cfg(feature = "torch")]
 pub use checkpoint::{as_tensor, named_tensors, Checkpoint};
 #[cfg(feature = "safetensors")]
-pub use convert::save_safetensors;
+pub use convert::{safetensors_supports, save_safetensors};
 pub use de::TensorOf;
 #[doc(hidden)]
 pub use de::{hand_off, TENSOR_TOKEN};

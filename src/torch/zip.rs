@@ -81,22 +81,34 @@ impl Archive {
 
     /// The entry named `name` (reads its local header), `None` when there is none.
     pub(crate) fn entry(&self, name: &str) -> Result<Option<Entry>> {
+        match self.index_of(name) {
+            Some(index) => self.entry_at(index).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The index of the entry named `name` (from the directory alone: no read).
+    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
+        self.lock().ok()?.index_for_name(name)
+    }
+
+    /// The entry at `index` of the directory (reads its local header).
+    pub(crate) fn entry_at(&self, index: usize) -> Result<Entry> {
         let mut zip = self.lock()?;
-        let Some(index) = zip.index_for_name(name) else {
-            return Ok(None);
-        };
-        let f = zip.by_index_raw(index).map_err(|e| zip_err(name, e))?;
+        let f = zip
+            .by_index_raw(index)
+            .map_err(|e| zip_err(&format!("zip entry #{index}"), e))?;
         let data_start = f
             .data_start()
-            .ok_or_else(|| bad(format!("zip entry {name} has no data offset")))?;
-        Ok(Some(Entry {
-            name: name.to_string(),
+            .ok_or_else(|| bad(format!("zip entry {} has no data offset", f.name())))?;
+        Ok(Entry {
+            name: f.name().to_string(),
             index,
             method: f.compression(),
             compressed_size: f.compressed_size(),
             size: f.size(),
             data_start,
-        }))
+        })
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, ZipArchive<SourceReader>>> {
@@ -177,17 +189,26 @@ struct SourceReader {
 
 impl Read for SourceReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = (buf.len() as u64).min(self.src.len().saturating_sub(self.pos));
+        let n = (buf.len() as u64).min(self.src.len().saturating_sub(self.pos)) as usize;
         if n == 0 {
             return Ok(0);
         }
-        let bytes = self
-            .src
-            .read_at(self.pos, n, "zip data")
-            .map_err(io::Error::other)?;
-        buf[..n as usize].copy_from_slice(&bytes);
-        self.pos += n;
-        Ok(n as usize)
+        match &self.src {
+            // A slice of memory (or of the map): copy straight out of it.
+            Source::Mem(b) => {
+                let at = self.pos as usize;
+                buf[..n].copy_from_slice(&b[at..at + n]);
+            }
+            Source::Reader { .. } => {
+                let bytes = self
+                    .src
+                    .read_at(self.pos, n as u64, "zip data")
+                    .map_err(io::Error::other)?;
+                buf[..n].copy_from_slice(&bytes);
+            }
+        }
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
