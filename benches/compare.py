@@ -404,7 +404,8 @@ def print_torch(t):
             print(f"| … then read every tensor: above the map | {above:.1f} | {mib(tto) - f:.1f} "
                   f"| < 10 MiB | {'yes' if above < 10 else '**no**'} |")
         if cp:
-            print(f"| copy every tensor (ours) | {mib(cp):.1f} | | ≈ file | |")
+            print(f"| copy every tensor (ours): the touched map + the copies | {mib(cp):.1f} | "
+                  f"| ≈ 2 × file | |")
 
 
 

@@ -64,6 +64,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let m: Model = torch::load_typed(&file).unwrap();
             assert_eq!(m.layers.len(), 100);
+            assert_eq!(m.layers[99].weight.shape()[0], m.layers[99].bias.shape()[0]);
             black_box(m)
         })
     });

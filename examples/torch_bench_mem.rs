@@ -38,7 +38,9 @@ fn status_kib(field: &str) -> u64 {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let path = args.next().expect("usage: torch_bench_mem FILE typed|typed_touch|copy");
+    let path = args
+        .next()
+        .expect("usage: torch_bench_mem FILE typed|typed_touch|copy");
     let mode = args.next().unwrap_or_else(|| "typed".into());
     let file_bytes = fs::metadata(&path).expect("stat").len();
     let before = status_kib("VmRSS:");

@@ -60,9 +60,9 @@ struct Linear {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/torch/encoder.pt").into());
+    let path = std::env::args().nth(1).unwrap_or_else(|| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/torch/encoder.pt").into()
+    });
     let ckpt: Checkpoint = torch::load_typed(&path)?;
     let Config { vocab, dim, name } = &ckpt.config;
     println!("{name}: epoch {}, vocab {vocab}, dim {dim}", ckpt.epoch);

@@ -30,7 +30,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut total = 0usize;
     for (name, t) in sd.iter() {
         if t.dtype() != Dtype::F32 {
-            println!("{name}: {} {:?} (skipped: not float32)", t.dtype(), t.shape());
+            println!(
+                "{name}: {} {:?} (skipped: not float32)",
+                t.dtype(),
+                t.shape()
+            );
             continue;
         }
         let values: Vec<f32> = t.to_vec()?;

@@ -88,7 +88,10 @@ fn training_checkpoint_in_one_pass() {
     let ckpt: Training = torch::load_typed(format!("{DIR}/checkpoint.pt")).unwrap();
     assert_eq!(ckpt.epoch, 3);
     let c = &ckpt.config;
-    assert_eq!((c.d_model, c.nhead, c.lr, c.name.as_str()), (8, 2, 1e-3, "tiny"));
+    assert_eq!(
+        (c.d_model, c.nhead, c.lr, c.name.as_str()),
+        (8, 2, 1e-3, "tiny")
+    );
 
     let m = &ckpt.model;
     assert_eq!(m.layer.self_attn.in_proj_weight.shape(), &[24, 8]);
@@ -105,7 +108,10 @@ fn training_checkpoint_in_one_pass() {
     // The same values as the untyped walk.
     let untyped = Checkpoint::open(format!("{DIR}/checkpoint.pt")).unwrap();
     let w = untyped.tensor("model.layer.linear1.weight").unwrap();
-    assert_eq!(m.layer.linear1.weight.sha256().unwrap(), w.sha256().unwrap());
+    assert_eq!(
+        m.layer.linear1.weight.sha256().unwrap(),
+        w.sha256().unwrap()
+    );
 
     let opt = &ckpt.optimizer;
     assert_eq!(opt.state.len(), 14);
@@ -174,8 +180,13 @@ fn unflattened_keys_fill_lists_of_layers() {
         assert_eq!(l.norm.bias.to_vec().unwrap(), [0.0; 4]);
     }
     let flat = Checkpoint::open(format!("{DIR}/encoder.pt")).unwrap();
-    let w = flat.tensor("model_state_dict.layers.2.attn.weight").unwrap();
-    assert_eq!(m.layers[2].attn.weight.sha256().unwrap(), w.sha256().unwrap());
+    let w = flat
+        .tensor("model_state_dict.layers.2.attn.weight")
+        .unwrap();
+    assert_eq!(
+        m.layers[2].attn.weight.sha256().unwrap(),
+        w.sha256().unwrap()
+    );
 }
 
 #[test]
@@ -211,7 +222,10 @@ fn wrong_dtype_and_non_tensors_are_named() {
         epoch: Tensor,
     }
     let err = torch::load_typed::<Bad, _>(format!("{DIR}/checkpoint.pt")).unwrap_err();
-    assert!(err.to_string().contains("int 3, expected a torch tensor"), "{err}");
+    assert!(
+        err.to_string().contains("int 3, expected a torch tensor"),
+        "{err}"
+    );
     assert!(err.to_string().contains("epoch"), "{err}");
 
     #[derive(Debug, Deserialize)]
@@ -228,5 +242,9 @@ fn wrong_dtype_and_non_tensors_are_named() {
     let err = torch::load_typed::<Outer, _>(format!("{DIR}/encoder.pt")).unwrap_err();
     // Through serde, the dtype error comes back as a custom error with its path.
     assert_eq!(err.kind(), ErrorKind::Custom, "{err}");
-    assert!(err.to_string().contains("expected a float16 tensor, found float32"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("expected a float16 tensor, found float32"),
+        "{err}"
+    );
 }

@@ -203,9 +203,7 @@ fn load_zip(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
                 .is_some_and(|p| p.ends_with('/') && p.matches('/').count() == 1)
         })
         .min_by_key(|n| n.len())
-        .ok_or_else(|| {
-            format_err("zip archive has no <archive>/data.pkl: not a torch checkpoint")
-        })?
+        .ok_or_else(|| format_err("zip archive has no <archive>/data.pkl: not a torch checkpoint"))?
         .to_string();
     let prefix = pkl[..pkl.len() - "data.pkl".len()].to_string();
     let small = |name: &str| -> Result<Option<String>> {

@@ -53,7 +53,8 @@ impl<'de> Visitor<'de> for TensorVisitor {
         // The graph deserializer's answer for anything that is not a tensor.
         Err(de::Error::custom(format_args!(
             "invalid type: {}, expected a torch tensor",
-            d.deserialize_any(Describe).unwrap_or_else(|_| "a value".into())
+            d.deserialize_any(Describe)
+                .unwrap_or_else(|_| "a value".into())
         )))
     }
 }

@@ -15,13 +15,18 @@
 //! # }
 //! ```
 //!
+//! A whole checkpoint deserializes into your own structs in one pass with
+//! [`load_typed`] (tensors as [`Tensor`] / [`TensorOf<T>`], state dicts through their
+//! dotted names or their unflattened groups); see `examples/torch_checkpoint.rs`.
+//!
 //! The core types ([`Dtype`], [`Storage`], [`Tensor`], [`Element`]) are always built;
 //! reading checkpoint files needs the `torch` feature, memory maps the `mmap` feature.
 //!
 //! A file is recognised by its content, whatever its name: a zip archive with
 //! `<dir>/data.pkl` (`torch.save` since 1.6, TorchScript), the legacy format
 //! (`_use_new_zipfile_serialization=False`) or the legacy tar format. Opening reads the
-//! pickle and the zip directory only; a tensor's bytes are read when asked for.
+//! pickle and the zip directory only (through the `zip` crate); a tensor's bytes are
+//! read when asked for — for a memory-mapped file, a slice of the map.
 
 mod de;
 mod dtype;

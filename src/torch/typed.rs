@@ -209,6 +209,9 @@ fn group(graph: &mut Graph<'static>, entries: &[(&str, Slot)]) -> Slot {
     push(graph, Node::Dict(pairs))
 }
 
+/// One index of a list group: the tensor named by the index, the names under it.
+type Bucket<'a> = (Option<Slot>, Vec<(&'a str, Slot)>);
+
 /// The elements of `entries` as a list, when their first segments are exactly `0..n`
 /// (written without leading zeros) and none is both a tensor and a prefix.
 fn index_list(graph: &mut Graph<'static>, entries: &[(&str, Slot)]) -> Option<Vec<Slot>> {
@@ -220,7 +223,7 @@ fn index_list(graph: &mut Graph<'static>, entries: &[(&str, Slot)]) -> Option<Ve
     for (name, _) in entries {
         len = len.max(index(name)? + 1);
     }
-    let mut buckets: Vec<(Option<Slot>, Vec<(&str, Slot)>)> = vec![(None, Vec::new()); len];
+    let mut buckets: Vec<Bucket<'_>> = vec![(None, Vec::new()); len];
     for (name, slot) in entries {
         let i = index(name)?;
         match name.split_once('.') {
@@ -230,7 +233,7 @@ fn index_list(graph: &mut Graph<'static>, entries: &[(&str, Slot)]) -> Option<Ve
     }
     if buckets
         .iter()
-        .any(|(leaf, kids)| leaf.is_some() == !kids.is_empty())
+        .any(|(leaf, kids)| leaf.is_some() != kids.is_empty())
     {
         return None; // a gap, or an index that is both a tensor and a group
     }
