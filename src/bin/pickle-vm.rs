@@ -4,7 +4,7 @@
 //! pickle-vm json FILE [--raw] [--encoding ENC] [--buffer FILE]... [--pretty]
 //! pickle-vm dis FILE [--annotate]
 //! pickle-vm torch ls FILE [--json]
-//! pickle-vm torch convert FILE OUT.safetensors [--force]
+//! pickle-vm torch convert FILE OUT.safetensors [--force] [--skip-unsupported]
 //! pickle-vm scan FILE... [--json] [--all]
 //! ```
 //! `scan` reports what each file would import and call if Python loaded it; its exit
@@ -107,6 +107,10 @@ enum TorchCommand {
         /// Overwrite OUT if it exists.
         #[arg(long)]
         force: bool,
+        /// Leave out tensors whose dtype safetensors lacks (complex128, …), naming each
+        /// on stderr, instead of failing.
+        #[arg(long)]
+        skip_unsupported: bool,
     },
 }
 
@@ -187,6 +191,7 @@ fn torch_command(cmd: TorchCommand, out: &mut impl Write) -> Result<(), String> 
             file,
             out: dest,
             force,
+            skip_unsupported,
         } => {
             if dest.exists() && !force {
                 return Err(format!(
@@ -195,7 +200,16 @@ fn torch_command(cmd: TorchCommand, out: &mut impl Write) -> Result<(), String> 
                 ));
             }
             let ckpt = open_checkpoint(&file, &LoadOptions::default())?;
-            let tensors = ckpt.tensors();
+            let mut tensors = ckpt.tensors();
+            if skip_unsupported {
+                tensors.retain(|(name, t)| {
+                    let keep = serde_pickle_vm::torch::safetensors_supports(t.dtype());
+                    if !keep {
+                        eprintln!("skipping {name}: safetensors has no dtype {}", t.dtype());
+                    }
+                    keep
+                });
+            }
             let total: usize = tensors.iter().map(|(_, t)| t.nbytes()).sum();
             let show = total > 64 << 20;
             let mut last = 0u64;

@@ -612,6 +612,9 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
+        if name == crate::torch::TENSOR_TOKEN {
+            return super::tensor::deserialize_tensor(self, visitor);
+        }
         let Some(m) = Magic::parse(name) else {
             return visitor.visit_newtype_struct(self);
         };

@@ -222,11 +222,14 @@ fn npy(data: &[u8], member: Option<String>, r: &mut Report) {
 #[cfg(feature = "torch")]
 fn zip(data: &[u8], owned: Option<Bytes>) -> Report {
     use crate::torch::zip;
+    struct Named {
+        name: String,
+    }
     let bytes = owned.unwrap_or_else(|| Bytes::new(data.to_vec()));
     let src = crate::torch::source::Source::Mem(bytes);
     let mut r = report("zip");
-    let entries = match zip::directory(&src) {
-        Ok(e) => e,
+    let archive = match zip::Archive::open(&src) {
+        Ok(a) => a,
         Err(e) => {
             r.error = Some(ScanError {
                 offset: None,
@@ -235,15 +238,30 @@ fn zip(data: &[u8], owned: Option<Bytes>) -> Report {
             return r;
         }
     };
-    if entries.iter().any(|e| e.name.ends_with("data.pkl")) {
+    let names: Vec<String> = archive.names().map(str::to_string).collect();
+    if names.iter().any(|n| n.ends_with("data.pkl")) {
         r.format = "torch-zip";
     }
-    for e in entries.iter().filter(|e| !e.name.ends_with('/')) {
-        let bytes = match e.read(&src, MAX_INFLATED) {
+    let limits = zip::InflateLimits {
+        max_bytes: MAX_INFLATED,
+        max_ratio: 1000,
+    };
+    // Every record of the directory by index (duplicate names included).
+    for i in 0..names.len() {
+        let entry = archive.entry_at(i);
+        let name = match &entry {
+            Ok(e) => e.name.clone(),
+            Err(_) => format!("#{i}"),
+        };
+        if name.ends_with('/') {
+            continue;
+        }
+        let read = entry.and_then(|e| archive.read(&e, limits));
+        let bytes = match read {
             Ok(b) => b,
             Err(err) => {
                 r.pickles.push(Pickle {
-                    member: Some(e.name.clone()),
+                    member: Some(name.clone()),
                     start: 0,
                     end: None,
                     protocol: None,
@@ -256,6 +274,7 @@ fn zip(data: &[u8], owned: Option<Bytes>) -> Report {
                 continue;
             }
         };
+        let e = Named { name: name.clone() };
         if e.name.ends_with(".pkl") || e.name.ends_with("_pkl") {
             r.pickles.extend(stream(&bytes, Some(e.name.clone()), None));
         } else {
