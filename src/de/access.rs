@@ -64,6 +64,7 @@ impl<'a, 'g, 'de> SlotSeq<'a, 'g, 'de> {
         self.slots.len()
     }
 
+    #[inline]
     fn child(&self, slot: Slot) -> Result<Deser<'a, 'g, 'de>> {
         match self.walk.charge(slot) {
             Ok(()) => Ok(Deser::new(self.graph.value(slot), self.walk)),
@@ -185,7 +186,6 @@ impl<'a, 'g, 'de> PairMap<'a, 'g, 'de> {
 impl<'de> de::MapAccess<'de> for PairMap<'_, '_, 'de> {
     type Error = Error;
 
-    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         if let Some(s) = self.special.next() {
             self.pending = Some(self.graph.value(s.slot));
@@ -208,7 +208,6 @@ impl<'de> de::MapAccess<'de> for PairMap<'_, '_, 'de> {
         }
     }
 
-    #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         let Some(v) = self.pending.take() else {
             return Err(<Error as de::Error>::custom(

@@ -61,6 +61,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         )
     }
 
+    #[inline]
     fn float(&self) -> Option<f64> {
         match self.v.slot() {
             Slot::Float(f) => Some(f),
