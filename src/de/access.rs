@@ -186,6 +186,7 @@ impl<'a, 'g, 'de> PairMap<'a, 'g, 'de> {
 impl<'de> de::MapAccess<'de> for PairMap<'_, '_, 'de> {
     type Error = Error;
 
+    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         if let Some(s) = self.special.next() {
             self.pending = Some(self.graph.value(s.slot));
@@ -208,6 +209,7 @@ impl<'de> de::MapAccess<'de> for PairMap<'_, '_, 'de> {
         }
     }
 
+    #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         let Some(v) = self.pending.take() else {
             return Err(<Error as de::Error>::custom(
