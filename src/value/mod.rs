@@ -32,7 +32,11 @@ impl NodeId {
 ///
 /// Scalars have no identity in the graph (as in the JSON rendering), so they are copied;
 /// everything else is a [`NodeId`].
+// `repr(u64)`: the tag fills the first 8 bytes and every payload the last 8, so a slot
+// copies as two plain words (with a 1-byte tag the compiler copies the padding piecewise,
+// which stalls store forwarding on the VM's hottest path).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(u64)]
 pub enum Slot {
     /// Python `None`.
     None,
