@@ -125,6 +125,10 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                     self.stack.push(Slot::Int(b as i64));
                     true
                 }),
+                BININT2 => self.rd.array::<2>().map(|b| {
+                    self.stack.push(Slot::Int(u16::from_le_bytes(b) as i64));
+                    true
+                }),
                 BININT => self.rd.array::<4>().map(|b| {
                     self.stack.push(Slot::Int(i32::from_le_bytes(b) as i64));
                     true
