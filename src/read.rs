@@ -212,9 +212,23 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
             Vec::with_capacity(avail as usize + (n - avail).min(BUF_SIZE as u64) as usize);
         out.extend_from_slice(self.take_buffered(avail as usize));
         let want = n - avail;
-        let got = io::Read::read_to_end(&mut io::Read::take(&mut self.inner, want), &mut out)?;
-        self.consumed += got as u64;
-        if (got as u64) < want {
+        // First up to PROBE bytes with amortised growth; once that much has really
+        // arrived, trust the declared length and reserve the rest in one go (virtual
+        // memory only until written, and `try_` so an absurd length just falls back to
+        // growing), which saves copying big payloads several times.
+        const PROBE: u64 = 16 << 20;
+        let first = want.min(PROBE);
+        let mut got =
+            io::Read::read_to_end(&mut io::Read::take(&mut self.inner, first), &mut out)? as u64;
+        if got == first && want > first {
+            let _ = out.try_reserve_exact((want - first) as usize);
+            got += io::Read::read_to_end(
+                &mut io::Read::take(&mut self.inner, want - first),
+                &mut out,
+            )? as u64;
+        }
+        self.consumed += got;
+        if got < want {
             return Err(Error::truncated());
         }
         Ok(Cow::Owned(out))
