@@ -55,16 +55,18 @@ dict_for() {
 }
 
 run() {
-    local t="$1"
+    local t="$1" parallel=""
+    # -jobs=1 would send the output to fuzz-0.log; only ask for jobs when there are more.
+    if [ "$jobs" -gt 1 ]; then parallel="-jobs=$jobs -workers=$jobs"; fi
     seed "$t"
     mkdir -p "$here/artifacts/$t"
     echo "== fuzzing $t for ${secs}s (sanitizer: $sanitizer)"
     rustup run nightly cargo fuzz run -s "$sanitizer" "$t" \
         "$here/corpus/$t" -- \
         -dict="$(dict_for "$t")" \
-        -max_total_time="$secs" -jobs="$jobs" -workers="$jobs" \
+        -max_total_time="$secs" $parallel \
         -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -max_len=1048576 \
-        -artifact_prefix="$here/artifacts/$t/" -print_final_stats=1
+        -print_final_stats=1
 }
 
 ensure_tools
