@@ -6,6 +6,7 @@
     python3 benches/compare.py --protocol 2    # the same workloads pickled with protocol 2
     python3 benches/compare.py --generate-only # only write target/bench-data/*.pkl
     python3 benches/compare.py --no-cargo      # reuse the last criterion results
+    python3 benches/compare.py --torch-only    # only the torch section (--no-torch: skip it)
 
 Steps: (1) write the workloads with CPython's pickle (protocol 5 by default) to
 target/bench-data/<name>.pkl (<name>.p<N>.pkl for other protocols), unless present;
@@ -14,6 +15,11 @@ criterion's median from target/criterion/<group>/<bench>/new/estimates.json; (3)
 pickle.loads in this process with the GC disabled; (4) measure the peak RSS growth of
 loading the records workload on both sides, one subprocess per measurement; (5) print a
 Markdown table. See benches/README.md for what exactly is measured.
+
+The torch section (when torch is importable) writes a ~512 MiB float32 state dict
+(target/bench-data/torch_512m.pt), runs `cargo bench --bench torch`, times
+torch.load(weights_only=True) and torch.load(mmap=True) on it, and measures peak RSS of
+the mmap paths on both sides (examples/torch_bench_mem.rs).
 """
 
 import argparse
@@ -249,6 +255,160 @@ def mem_rust(path, mode):
     return json.loads(out.stdout)
 
 
+# ----- torch ----------------------------------------------------------------------------
+
+TORCH_FILE = "torch_512m.pt"
+TORCH_LAYERS = 100  # weight [1024, 1308] + bias [1024] each: 200 tensors, ~511 MiB
+
+
+def have_torch():
+    try:
+        import torch  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def generate_torch(data_dir, force=False):
+    path = data_dir / TORCH_FILE
+    if path.exists() and not force:
+        return path
+    import collections
+    import torch
+    torch.manual_seed(0)
+    sd = collections.OrderedDict()
+    for i in range(TORCH_LAYERS):
+        sd[f"layers.{i}.weight"] = torch.randn(1024, 1308)
+        sd[f"layers.{i}.bias"] = torch.randn(1024)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(sd, tmp)
+    tmp.replace(path)
+    print(f"wrote {path} ({path.stat().st_size / 2**20:.0f} MiB)", file=sys.stderr)
+    return path
+
+
+def median_ms(fn, runs):
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+        del out
+    return statistics.median(times) * 1e3
+
+
+def time_torch(path, runs):
+    import torch
+    torch.load(path, weights_only=True, mmap=True)  # warm the page cache
+    read = lambda: open(path, "rb").read()  # noqa: E731
+    return {
+        "read_ms": median_ms(read, runs),
+        "load_ms": median_ms(lambda: torch.load(path, weights_only=True), runs),
+        "mmap_ms": median_ms(lambda: torch.load(path, weights_only=True, mmap=True), max(runs, 5)),
+        "copy_ms": median_ms(lambda: [t.clone() for t in torch.load(
+            path, weights_only=True, mmap=True).values()], runs),
+    }
+
+
+PY_TORCH_MEM = r"""
+import json, sys, time, torch
+def kib(field):
+    for l in open("/proc/self/status"):
+        if l.startswith(field):
+            return int(l.split()[1])
+before = kib("VmRSS:")
+t0 = time.perf_counter()
+sd = torch.load(sys.argv[1], weights_only=True, mmap=True)
+if sys.argv[2] == "touch":
+    s = sum(float(t.sum()) for t in sd.values())
+ms = (time.perf_counter() - t0) * 1e3
+print(json.dumps({"rss_before_kib": before, "peak_kib": kib("VmHWM:"), "ms": ms}))
+"""
+
+
+def torch_mem(path):
+    out = {}
+    exe = target_dir() / "release" / "examples" / "torch_bench_mem"
+    for mode in ("typed", "typed_touch", "copy"):
+        try:
+            r = subprocess.run([str(exe), str(path), mode], check=True, capture_output=True, text=True)
+            out[f"ours_{mode}"] = json.loads(r.stdout)
+        except Exception as e:
+            print(f"  torch_bench_mem {mode}: {e}", file=sys.stderr)
+    for mode in ("mmap", "touch"):
+        r = subprocess.run([sys.executable, "-c", PY_TORCH_MEM, str(path), mode],
+                           check=True, capture_output=True, text=True)
+        out[f"torch_{mode}"] = json.loads(r.stdout)
+    return out
+
+
+def run_torch(args, data_dir, tdir, started):
+    path = generate_torch(data_dir, args.regenerate)
+    if not args.no_cargo:
+        env = dict(os.environ)
+        env["PICKLE_BENCH_DATA"] = str(data_dir)
+        if args.quick:
+            env["PICKLE_BENCH_QUICK"] = "1"
+        cmd = ["cargo", "bench", "--features", "torch,mmap", "--bench", "torch"]
+        print(f"$ {' '.join(cmd)}", file=sys.stderr)
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+        if not args.no_mem:
+            subprocess.run(["cargo", "build", "--release", "--features", "torch,mmap",
+                            "--example", "torch_bench_mem"], cwd=ROOT, check=True)
+    ours = {b: criterion_median_ms(tdir, "torch", b, started)
+            for b in ("open_typed", "open", "copy_all", "read_file")}
+    py = time_torch(path, 3 if args.quick else 5)
+    mem = {} if args.no_mem else torch_mem(path)
+    return {"file_mib": path.stat().st_size / 2**20, "ours": ours, "torch": py, "mem": mem}
+
+
+def print_torch(t):
+    import torch
+    o, p, m = t["ours"], t["torch"], t["mem"]
+    ms = lambda b: o[b][0]  # noqa: E731
+    stale = " (stale)" if any(v[1] for v in o.values()) else ""
+    print()
+    print(f"torch: {t['file_mib']:.0f} MiB float32 state dict, 200 tensors; torch "
+          f"{torch.__version__}, medians; ours = criterion medians{stale}. Page cache warm.")
+    print()
+    print("| step | ours ms | torch ms | target | met |")
+    print("|---|---:|---:|---|:-:|")
+    ot = ms("open_typed")
+    print(f"| open + typed deserialize, tensors mmap'd (ours) / torch.load(mmap=True) "
+          f"| {fmt(ot)} | {fmt(p['mmap_ms'])} | < 2 ms | {'n/a' if ot is None else ('yes' if ot < 2 else '**no**')} |")
+    print(f"| open only (`Checkpoint::open`) | {fmt(ms('open'))} | | | |")
+    ca, rf = ms("copy_all"), ms("read_file")
+    ok = "n/a" if not (ca and rf) else ("yes" if ca <= 1.2 * rf else "**no**")
+    ratio = "" if not (ca and rf) else f" ({ca / rf:.2f}× read)"
+    print(f"| copy every tensor into owned Vecs{ratio} / torch.load(weights_only=True) "
+          f"| {fmt(ca)} | {fmt(p['load_ms'])} | ≤ 1.2× read | {ok} |")
+    print(f"| read the file into memory (`fs::read` / `f.read()`) | {fmt(rf)} | {fmt(p['read_ms'])} | | |")
+    print(f"| torch: mmap load + clone every tensor | | {fmt(p['copy_ms'])} | | |")
+    if m:
+        print()
+        print("Peak RSS growth of one fresh process (VmHWM − VmRSS before), MiB; \"above the map\" "
+              "subtracts the file size when every page was touched.")
+        print()
+        print("| path | ours MiB | torch MiB | target | met |")
+        print("|---|---:|---:|---|:-:|")
+        mib = lambda r: (r["peak_kib"] - r["rss_before_kib"]) / 1024  # noqa: E731
+        f = t["file_mib"]
+        ty, tt, cp = m.get("ours_typed"), m.get("ours_typed_touch"), m.get("ours_copy")
+        tm, tto = m["torch_mmap"], m["torch_touch"]
+        if ty:
+            print(f"| open + typed deserialize (mmap, untouched) | {mib(ty):.1f} | {mib(tm):.1f} "
+                  f"| < 10 MiB | {'yes' if mib(ty) < 10 else '**no**'} |")
+        if tt:
+            above = mib(tt) - f
+            print(f"| … then read every tensor: above the map | {above:.1f} | {mib(tto) - f:.1f} "
+                  f"| < 10 MiB | {'yes' if above < 10 else '**no**'} |")
+        if cp:
+            print(f"| copy every tensor (ours): the touched map + the copies | {mib(cp):.1f} | "
+                  f"| ≈ 2 × file | |")
+
+
+
 # ----- main -----------------------------------------------------------------------------
 
 
@@ -264,15 +424,28 @@ def main():
     ap.add_argument("--no-mem", action="store_true", help="skip the memory measurement")
     ap.add_argument("--only", nargs="*", default=None, help="workloads to run (default all)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--torch-only", action="store_true", help="only the torch section")
+    ap.add_argument("--no-torch", action="store_true", help="skip the torch section")
     args = ap.parse_args()
+    do_torch = not args.no_torch and (args.torch_only or have_torch())
 
     data_dir = args.data_dir or (ROOT / "target" / "bench-data")
     names = args.only or WORKLOADS
     for n in names:
         if n not in MAKERS:
             ap.error(f"unknown workload {n}; choose from {', '.join(WORKLOADS)}")
-    generate(data_dir, args.protocol, WORKLOADS if args.generate_only else names, args.regenerate)
+    if not args.torch_only:
+        generate(data_dir, args.protocol, WORKLOADS if args.generate_only else names,
+                 args.regenerate)
     if args.generate_only:
+        if do_torch:
+            generate_torch(data_dir, args.regenerate)
+        return
+    if args.torch_only:
+        t = run_torch(args, data_dir, target_dir(), time.time())
+        print_torch(t)
+        if args.json:
+            args.json.write_text(json.dumps({"torch": t}, indent=2))
         return
 
     runs = args.runs or (3 if args.quick else 7)
@@ -329,9 +502,13 @@ def main():
                     print(f"  bench_mem {mode}: {e}", file=sys.stderr)
             mem.append(entry)
 
+    t = run_torch(args, data_dir, tdir, started) if do_torch else None
     print_table(rows, mem, args, runs, typed)
+    if t:
+        print_torch(t)
     if args.json:
-        args.json.write_text(json.dumps({"protocol": args.protocol, "rows": rows, "mem": mem}, indent=2))
+        args.json.write_text(json.dumps({"protocol": args.protocol, "rows": rows, "mem": mem,
+                                         "torch": t}, indent=2))
 
 
 def fmt(ms):

@@ -300,6 +300,10 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
                 return;
             }
             Slot::Float(f) => return self.float(f),
+            Slot::Str(_) => {
+                let graph = self.graph;
+                return write_str(&mut self.out, graph.str_of(slot).unwrap_or_default());
+            }
             Slot::Node(id) => id,
         };
         if self.shared[id.index()] {

@@ -1,4 +1,98 @@
 //! Read Python pickles and PyTorch checkpoints without Python.
+//!
+//! A pickle is a program for a small stack machine. This crate runs that program on a
+//! VM that **never executes anything**: a global is a name, a call (REDUCE, NEWOBJ, …)
+//! is recorded as data. The result is an object graph that keeps shared references and
+//! cycles; from there you can
+//!
+//! - walk it untyped with [`Value`] ([`load_slice`], [`load_reader`], [`Unpickler`] for
+//!   options and CPython's hooks),
+//! - deserialize it into your own types with serde ([`from_slice`], [`from_reader`]),
+//! - render it as JSON ([`json`]) or disassemble the bytes ([`dis`]),
+//! - open PyTorch checkpoints and numpy arrays as typed tensors (`torch`, `numpy`
+//!   features).
+//!
+//! ```
+//! // {'a': [1, 2.5, 'x']} written by CPython with protocol 4
+//! let data = b"\x80\x04\x95\x19\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94]\x94(K\x01G@\x04\x00\x00\x00\x00\x00\x00\x8c\x01x\x94es.";
+//! let graph = serde_pickle_vm::load_slice(data)?;
+//! let a = graph.root().get("a").unwrap();
+//! assert_eq!(a.get(0).and_then(|v| v.as_i64()), Some(1));
+//! assert_eq!(a.get(2).and_then(|v| v.as_str()), Some("x"));
+//! assert_eq!(
+//!     serde_pickle_vm::json::to_string(&graph, &Default::default()),
+//!     r#"{"dict":[["a",[1,{"float":2.5},"x"]]]}"#
+//! );
+//! # Ok::<(), serde_pickle_vm::Error>(())
+//! ```
+//!
+//! Bad input is an [`Error`] with the byte offset and opcode (and, for serde, the path
+//! to the value), never a panic; resources are bounded by [`Limits`].
+//!
+//! # Typed loading with serde
+//!
+//! [`from_slice`], [`from_reader`], [`from_graph`] and [`from_value`] (and their
+//! `_with_options` variants) deserialize any `serde::Deserialize` type from a pickle. The
+//! VM builds the object graph without executing anything; the serde layer then walks it.
+//! From a slice, `&str` and `&[u8]` fields borrow from the input.
+//!
+//! ```
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize, Debug, PartialEq)]
+//! struct Record<'a> {
+//!     id: u32,
+//!     name: &'a str,
+//!     tags: Vec<String>,
+//! }
+//! // pickle.dumps([{"id": 1, "name": "ann", "tags": ["a"]}], protocol=4)
+//! let data = b"\x80\x04\x95*\x00\x00\x00\x00\x00\x00\x00]\x94}\x94(\x8c\x02id\x94K\x01\x8c\x04name\x94\x8c\x03ann\x94\x8c\x04tags\x94]\x94\x8c\x01a\x94aua.";
+//! let records: Vec<Record> = serde_pickle_vm::from_slice(data).unwrap();
+//! assert_eq!(records, [Record { id: 1, name: "ann", tags: vec!["a".into()] }]);
+//! ```
+//!
+//! Class instances deserialize like dicts of their state; the [`pickle`] attribute macro
+//! (feature `derive`, default) checks classes, reads constructor arguments, and maps
+//! Python enums and families of classes onto Rust enums.
+//!
+//! ## Python ↔ serde mapping
+//!
+//! | Python value | serde reads it as | notes |
+//! | --- | --- | --- |
+//! | `None` | unit, `Option::None` | `deserialize_any`: unit |
+//! | `bool` | bool | not an int |
+//! | `int` | every integer type, range-checked | beyond `i64`: `i128`/`u128` when it fits, else an error naming the value |
+//! | `float` | `f64`, `f32` | an `int` is accepted where a float is wanted |
+//! | `str` | `&str` (borrowed), `String`, `char` (one code point) | a str with lone surrogates is an error |
+//! | `bytes`, `bytearray` | bytes (`serde_bytes`, `&[u8]` borrowed), or a seq of `u8` | Python 2 `str` is bytes only under [`Encoding::Bytes`] |
+//! | `list`, `tuple`, `set`, `frozenset` | seq, tuple, tuple struct | a tuple of the wrong length is an error |
+//! | `dict`, `OrderedDict`, `defaultdict`, `Counter` | map, struct (str keys) | keys of any type: `HashMap<(i32, i32), _>`; for string keys (`serde_json::Value`) int, float, bool and None keys become their text |
+//! | instance (`NEWOBJ`/`REDUCE` + `BUILD`, protocol 0–1 `copyreg._reconstructor`) | struct from its state dict (a `(dict, slots)` state merged) | any: a map of the state; without state dict, a state tuple or the constructor args are read as a seq |
+//! | instance with `__setstate__` state of another shape | `#[pickle(state)]` field, tuple struct | |
+//! | constructor args (namedtuple, `__reduce__` → `(cls, args)`, `NEWOBJ_EX` kwargs) | `#[pickle(args)]` tuple struct, `#[pickle(arg = N)]`, `#[pickle(kwarg = "k")]` fields | any: a seq of the args |
+//! | `enum.Enum` member | enum variant by `#[pickle(value = …)]` or by name | any: a seq of its value |
+//! | instances of several classes | enum, one `#[pickle(class = …)]` variant per class | without the macro, a variant named like the class |
+//! | `str` / one-pair `dict` | externally tagged enum | `"Unit"`, `{"Newtype": 5}` |
+//! | `datetime`, `date`, `time` | string (ISO 8601, as `isoformat()`) | |
+//! | `timedelta` | `f64` seconds (`total_seconds()`) | |
+//! | `Decimal` | string (exact), or `f64` | |
+//! | `complex` | `(re, im)` | |
+//! | `uuid.UUID` | string (`8-4-4-4-12`), or `u128` | |
+//! | `range`, `slice` | `(start, stop, step)` | |
+//! | a global (a class or function itself) | string `module.name` | |
+//! | unresolved persistent id | error | resolve it with [`Unpickler::persistent_load`] |
+//!
+//! `IgnoredAny` skips any value without walking it.
+//!
+//! ## Sharing, cycles and limits
+//!
+//! A node the pickle shares (`[x, x]`) is deserialized each time it is reached, counting
+//! against [`Limits::max_expansion`] (default 10 × the node count + 1,000,000), so a tiny
+//! "billion laughs" pickle fails with an [`ErrorKind::Limit`] error instead of exhausting
+//! memory. A cycle reached by the walk is an error naming its path; nesting deeper than
+//! [`Limits::max_depth`] (default 1000) is a `Limit` error. Errors carry the path from
+//! the root and the byte offset of the nearest node:
+//! `[1].tags[1]: invalid type: int 7, expected a string (at byte 83)`.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -16,6 +110,7 @@ mod options;
 mod pyrepr;
 mod read;
 mod resolve;
+pub mod scan;
 pub mod torch;
 pub mod value;
 mod vm;
@@ -27,8 +122,9 @@ pub use de::{
 pub use error::{Error, ErrorKind, Result};
 pub use load::{load_reader, load_slice, Unpickler};
 pub use options::{Encoding, Errors, Limits, Options};
+pub use resolve::allow::AllowList;
 pub use resolve::hooks::{ClassAction, Literal};
-pub use value::{Emulated, Graph, Node, NodeId, Slot, Value};
+pub use value::{Emulated, Graph, Node, NodeId, Slot, StrRef, Value, ValueKind};
 
 #[cfg(feature = "derive")]
 pub use serde_pickle_vm_derive::pickle;

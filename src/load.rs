@@ -4,11 +4,25 @@
 use crate::error::Result;
 use crate::options::Options;
 use crate::read::{IoRead, SliceRead};
+use crate::resolve::allow::AllowList;
 use crate::resolve::hooks::{ClassAction, Hooks, Literal};
 use crate::resolve::stdlib;
 use crate::value::{Graph, Value};
 use crate::vm::{Loaded, Vm};
 use std::io;
+
+type FindClass<'h> = Box<dyn FnMut(&str, &str) -> Result<ClassAction> + 'h>;
+
+/// A `find_class` hook that rejects what `list` does not allow and hands the rest on.
+fn guard<'h>(list: AllowList, mut inner: Option<FindClass<'h>>) -> FindClass<'h> {
+    Box::new(move |module, name| match list.decide(module, name)? {
+        ClassAction::Keep => match inner.as_mut() {
+            Some(f) => f(module, name),
+            None => Ok(ClassAction::Keep),
+        },
+        other => Ok(other),
+    })
+}
 
 /// Reads one pickle from a byte slice into an object graph, with default options.
 /// Strings and bytes in the graph borrow from `data`.
@@ -56,6 +70,7 @@ pub fn load_reader<R: io::Read>(reader: R) -> Result<Graph<'static>> {
 pub struct Unpickler<'h> {
     options: Options,
     hooks: Hooks<'h>,
+    allow: Vec<AllowList>,
 }
 
 impl<'h> Unpickler<'h> {
@@ -69,6 +84,7 @@ impl<'h> Unpickler<'h> {
         Unpickler {
             options,
             hooks: Hooks::default(),
+            allow: Vec::new(),
         }
     }
 
@@ -83,12 +99,42 @@ impl<'h> Unpickler<'h> {
     }
 
     /// Sets the hook that sees every global (GLOBAL, STACK_GLOBAL, INST, EXT*) after the
-    /// Python 2 renames, and may keep, rename, replace or reject it.
+    /// Python 2 renames, and may keep, rename, replace or reject it. With an
+    /// [`allow_globals`](Self::allow_globals) list, the hook sees only allowed globals.
     pub fn find_class<F>(mut self, f: F) -> Self
     where
         F: FnMut(&str, &str) -> Result<ClassAction> + 'h,
     {
-        self.hooks.find_class = Some(Box::new(f));
+        let mut hook: FindClass<'h> = Box::new(f);
+        for list in &self.allow {
+            hook = guard(list.clone(), Some(hook));
+        }
+        self.hooks.find_class = Some(hook);
+        self
+    }
+
+    /// Rejects every global outside `list`, like `torch.load(weights_only=True)`: the
+    /// load fails with [`ErrorKind::Rejected`](crate::ErrorKind::Rejected), naming the
+    /// global, the byte offset and the opcode. A [`find_class`](Self::find_class) hook,
+    /// set before or after, still runs for the allowed globals. Calling this twice
+    /// allows only what both lists allow.
+    ///
+    /// ```
+    /// use serde_pickle_vm::{AllowList, ErrorKind, Unpickler};
+    /// // \x80\x04 c builtins\neval\n ... — builtins.eval('1+1') in protocol 4.
+    /// let payload = b"\x80\x04cbuiltins\neval\n\x8c\x031+1\x85R.";
+    /// let err = Unpickler::new().allow_globals(AllowList::torch()).load_slice(payload).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Rejected);
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "global 'builtins.eval' is forbidden: not in the allow-list \
+    ///      (add \"builtins.eval\" to allow it) (at byte 2, opcode GLOBAL)"
+    /// );
+    /// ```
+    pub fn allow_globals(mut self, list: AllowList) -> Self {
+        let inner = self.hooks.find_class.take();
+        self.hooks.find_class = Some(guard(list.clone(), inner));
+        self.allow.push(list);
         self
     }
 

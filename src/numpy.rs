@@ -56,6 +56,14 @@ pub struct NdArray {
 }
 
 impl NdArray {
+    /// The elements of an object array, to rewrite slots (see `Graph::into_owned`).
+    pub(crate) fn slots_mut(&mut self) -> Option<&mut Vec<Slot>> {
+        match &mut self.data {
+            NdData::Objects(items) => Some(items),
+            _ => None,
+        }
+    }
+
     /// An array of type `descr` (numpy's `dtype.str`, e.g. `"<f4"`) over `data` laid out
     /// in `order`. Errors when the buffer is shorter than the shape needs.
     pub fn from_bytes(

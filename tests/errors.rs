@@ -444,3 +444,36 @@ fn cpython_error_fixtures() {
         }
     }
 }
+
+/// A graph from a slice borrows its strings; `into_owned` makes it independent of the
+/// input with every string (inline or node) intact.
+#[test]
+fn into_owned_keeps_strings() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/pickles/emulated_mix.p4.pkl"
+    ))
+    .unwrap();
+    let want = serde_pickle_vm::json::to_string(&load_slice(&data).unwrap(), &Default::default());
+    let owned = {
+        let copy = data.clone();
+        let g = load_slice(&copy).unwrap().into_owned();
+        drop(copy);
+        g
+    };
+    assert_eq!(
+        serde_pickle_vm::json::to_string(&owned, &Default::default()),
+        want
+    );
+    let dict = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/pickles/dict_keys.p4.pkl"
+    ))
+    .unwrap();
+    let g = load_slice(&dict).unwrap();
+    let want = serde_pickle_vm::json::to_string(&g, &Default::default());
+    assert_eq!(
+        serde_pickle_vm::json::to_string(&g.into_owned(), &Default::default()),
+        want
+    );
+}

@@ -407,3 +407,35 @@ fn typed_state_dict() {
     let err = sd.deserialize::<Missing>().unwrap_err();
     assert!(err.to_string().contains("nope"), "{err}");
 }
+
+#[cfg(feature = "cli")]
+#[test]
+fn convert_skips_unsupported_dtypes_when_asked() {
+    let exe = env!("CARGO_BIN_EXE_pickle-vm");
+    let dir = std::env::temp_dir().join(format!("spvm-convert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("dtypes.safetensors");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(exe)
+            .args(["torch", "convert", &format!("{DIR}/dtypes.pt")])
+            .arg(&out)
+            .args(["--force"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // complex128 has no safetensors dtype: the whole file fails without the flag …
+    let r = run(&[]);
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("complex128"));
+    // … and is left out, by name, with it.
+    let r = run(&["--skip-unsupported"]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{err}");
+    assert!(err.contains("skipping complex128"), "{err}");
+    let bytes = std::fs::read(&out).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert!(st.tensor("complex128").is_err());
+    assert_eq!(st.tensor("float32").unwrap().shape(), &[2, 3]);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,7 +1,7 @@
 //! Malformed torch files fail with clear errors (never a panic, never a wrong tensor).
 #![cfg(feature = "torch")]
 
-use serde_pickle_vm::torch::Checkpoint;
+use serde_pickle_vm::torch::{Checkpoint, LoadOptions};
 use serde_pickle_vm::ErrorKind;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/torch/bad");
@@ -65,4 +65,40 @@ fn truncated_and_garbage_bytes_never_panic() {
 fn empty_input() {
     let err = Checkpoint::from_slice(b"").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Format);
+}
+
+#[test]
+fn a_member_that_inflates_1000x_is_refused() {
+    // 8 MiB of zeros deflated to ~8 KiB: over the default ratio limit (100x).
+    let ckpt = Checkpoint::open(format!("{DIR}/zip_bomb.pt")).unwrap();
+    let err = ckpt.tensor("t").unwrap().to_vec::<f32>().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
+    assert!(err.to_string().contains("max_inflate_ratio"), "{err}");
+    // With the limit raised, it is an ordinary (compressed) tensor.
+    let opts = LoadOptions {
+        max_inflate_ratio: 10_000,
+        ..LoadOptions::default()
+    };
+    let ckpt = Checkpoint::open_with(format!("{DIR}/zip_bomb.pt"), &opts).unwrap();
+    let t = ckpt.tensor("t").unwrap().to_vec::<f32>().unwrap();
+    assert_eq!(t.len(), 1 << 21);
+    // And an absolute cap below its size refuses it again.
+    let opts = LoadOptions {
+        max_inflate_ratio: 10_000,
+        max_inflated: 1 << 20,
+        ..LoadOptions::default()
+    };
+    let ckpt = Checkpoint::open_with(format!("{DIR}/zip_bomb.pt"), &opts).unwrap();
+    let err = ckpt.tensor("t").unwrap().sha256().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
+}
+
+#[test]
+fn a_member_that_inflates_past_its_header_is_refused() {
+    // Both headers say 4096 bytes; the stream holds 8 MiB. Reading stops one byte past
+    // the declared size.
+    let ckpt = Checkpoint::open(format!("{DIR}/zip_bomb_lying.pt")).unwrap();
+    let err = ckpt.tensor("t").unwrap().to_vec::<f32>().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Format, "{err}");
+    assert!(err.to_string().contains("its header says 4096"), "{err}");
 }

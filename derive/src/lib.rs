@@ -88,6 +88,18 @@ use proc_macro::TokenStream;
 /// let data = b"\x80\x02c__main__\nTemp\nq\x00G@5\x80\x00\x00\x00\x00\x00X\x01\x00\x00\x00Cq\x01\x86q\x02Rq\x03.";
 /// let t: Temp = serde_pickle_vm::from_slice(data).unwrap();
 /// assert_eq!((t.degrees, t.unit), (21.5, 'C'));
+///
+/// // class Pair:
+/// //     def __getstate__(self): return (self.a, self.b)     # Pair(1, "b")
+/// #[pickle(module = "__main__", class = "Pair")]
+/// #[derive(Deserialize)]
+/// struct Pair {
+///     #[pickle(state)]
+///     state: (i32, String),
+/// }
+/// let data = b"\x80\x02c__main__\x0aPair\x0aq\x00)\x81q\x01K\x01X\x01\x00\x00\x00bq\x02\x86q\x03b.";
+/// let p: Pair = serde_pickle_vm::from_slice(data).unwrap();
+/// assert_eq!(p.state, (1, "b".to_string()));
 /// ```
 ///
 /// # On an enum

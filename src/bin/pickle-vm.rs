@@ -4,8 +4,12 @@
 //! pickle-vm json FILE [--raw] [--encoding ENC] [--buffer FILE]... [--pretty]
 //! pickle-vm dis FILE [--annotate]
 //! pickle-vm torch ls FILE [--json]
-//! pickle-vm torch convert FILE OUT.safetensors [--force]
+//! pickle-vm torch convert FILE OUT.safetensors [--force] [--skip-unsupported]
+//! pickle-vm scan FILE... [--json] [--all]
 //! ```
+//! `scan` reports what each file would import and call if Python loaded it; its exit
+//! status is 0 (safe), 1 (unknown globals), 2 (dangerous) or 3 (unreadable), the worst
+//! over all files (dangerous wins over unreadable).
 //! `json` recognises torch checkpoints (zip, legacy and tar formats) by their content and
 //! renders their tensors; `--data` prints tensor and array elements instead of digests.
 //! `-` reads standard input. Errors go to standard error with the byte offset; the exit
@@ -56,6 +60,19 @@ enum Command {
         #[arg(long)]
         data: bool,
     },
+    /// Report what pickles would import and call if Python loaded them, without loading
+    /// them. Exit status: 0 safe, 1 unknown globals, 2 dangerous, 3 unreadable.
+    Scan {
+        /// Pickles, torch checkpoints (zip, legacy, tar), .npy files; `-` for standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print one JSON document per file (the schema is in the crate docs of `scan`).
+        #[arg(long)]
+        json: bool,
+        /// Also list calls, BUILDs and persistent ids of safe objects.
+        #[arg(long)]
+        all: bool,
+    },
     /// Inspect and convert PyTorch checkpoints.
     Torch {
         #[command(subcommand)]
@@ -90,6 +107,10 @@ enum TorchCommand {
         /// Overwrite OUT if it exists.
         #[arg(long)]
         force: bool,
+        /// Leave out tensors whose dtype safetensors lacks (complex128, …), naming each
+        /// on stderr, instead of failing.
+        #[arg(long)]
+        skip_unsupported: bool,
     },
 }
 
@@ -170,6 +191,7 @@ fn torch_command(cmd: TorchCommand, out: &mut impl Write) -> Result<(), String> 
             file,
             out: dest,
             force,
+            skip_unsupported,
         } => {
             if dest.exists() && !force {
                 return Err(format!(
@@ -178,7 +200,16 @@ fn torch_command(cmd: TorchCommand, out: &mut impl Write) -> Result<(), String> 
                 ));
             }
             let ckpt = open_checkpoint(&file, &LoadOptions::default())?;
-            let tensors = ckpt.tensors();
+            let mut tensors = ckpt.tensors();
+            if skip_unsupported {
+                tensors.retain(|(name, t)| {
+                    let keep = serde_pickle_vm::torch::safetensors_supports(t.dtype());
+                    if !keep {
+                        eprintln!("skipping {name}: safetensors has no dtype {}", t.dtype());
+                    }
+                    keep
+                });
+            }
             let total: usize = tensors.iter().map(|(_, t)| t.nbytes()).sum();
             let show = total > 64 << 20;
             let mut last = 0u64;
@@ -201,6 +232,116 @@ fn torch_command(cmd: TorchCommand, out: &mut impl Write) -> Result<(), String> 
         }
     }
     Ok(())
+}
+
+/// `pickle-vm scan`: prints the reports and returns the exit status.
+fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, String> {
+    use serde_pickle_vm::scan::{self, Kind, Severity};
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let w = |e: io::Error| e.to_string();
+    let mut worst: Option<u8> = None;
+    let rank = |code: u8| match code {
+        2 => 3,
+        3 => 2,
+        c => c,
+    };
+    for file in files {
+        let report = if file.as_os_str() == "-" {
+            read_input(file).map(|data| scan::scan_bytes(&data))
+        } else {
+            scan::scan_file(file).map_err(|e| format!("{}: {e}", file.display()))
+        };
+        let report = match report {
+            Ok(report) => report,
+            Err(e) => {
+                eprintln!("pickle-vm: {e}");
+                worst = Some(worst.map_or(3, |c: u8| if rank(c) >= rank(3) { c } else { 3 }));
+                continue;
+            }
+        };
+        let code = report.exit_code();
+        worst = Some(worst.map_or(code, |c| if rank(c) >= rank(code) { c } else { code }));
+        if as_json {
+            let doc = serde_json::json!({ "file": file.display().to_string(), "exit_code": code, "severity": report.severity(), "report": report });
+            writeln!(out, "{doc}").map_err(w)?;
+            continue;
+        }
+        writeln!(
+            out,
+            "{} ({}): {}",
+            file.display(),
+            report.format,
+            verdict(&report)
+        )
+        .map_err(w)?;
+        if let Some(e) = &report.error {
+            writeln!(out, "  unreadable: {e}").map_err(w)?;
+        }
+        let mut hidden = 0usize;
+        let mut member: Option<&str> = None;
+        for p in &report.pickles {
+            if p.member.as_deref() != member || p.start > 0 {
+                member = p.member.as_deref();
+                let name = member.unwrap_or("pickle");
+                writeln!(
+                    out,
+                    "  {name} @ {}{}",
+                    p.start,
+                    p.protocol
+                        .map(|v| format!(" (protocol {v})"))
+                        .unwrap_or_default()
+                )
+                .map_err(w)?;
+            }
+            for f in &p.findings {
+                let show = all
+                    || matches!(f.kind, Kind::Global | Kind::Extension | Kind::TrailingData)
+                    || f.severity == Severity::Dangerous
+                    || (f.kind == Kind::Build
+                        && f.severity > Severity::Safe
+                        && f.name.as_deref().is_some_and(|n| !n.contains(" at ")));
+                if !show {
+                    hidden += 1;
+                    continue;
+                }
+                writeln!(
+                    out,
+                    "  {:<10} {:>8}  {:<13} {}",
+                    f.severity.as_str(),
+                    f.offset,
+                    f.opcode,
+                    f.what()
+                )
+                .map_err(w)?;
+            }
+            if let Some(e) = &p.error {
+                writeln!(
+                    out,
+                    "  {:<10} {:>8}  {:<13} {}",
+                    "unreadable",
+                    e.offset.map(|o| o.to_string()).unwrap_or_default(),
+                    "",
+                    e.message
+                )
+                .map_err(w)?;
+            }
+        }
+        if hidden > 0 {
+            writeln!(out, "  ({hidden} calls, BUILDs and persistent ids of known objects not shown; --all lists them)").map_err(w)?;
+        }
+    }
+    out.flush().map_err(w)?;
+    Ok(worst.unwrap_or(0))
+}
+
+fn verdict(report: &serde_pickle_vm::scan::Report) -> &'static str {
+    match report.exit_code() {
+        0 => "safe",
+        1 => "unknown",
+        2 => "DANGEROUS",
+        _ => "unreadable",
+    }
 }
 
 fn read_input(path: &PathBuf) -> Result<Vec<u8>, String> {
@@ -282,12 +423,22 @@ fn run(cli: Cli) -> Result<(), String> {
             result.map_err(|e| format!("{}: {e}", file.display()))?;
         }
         Command::Torch { command } => torch_command(command, &mut out)?,
+        Command::Scan { .. } => unreachable!("handled in main"),
     }
     out.flush().map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Scan { files, json, all } = &cli.command {
+        return match scan_command(files, *json, *all) {
+            Ok(code) => ExitCode::from(code),
+            Err(msg) => {
+                eprintln!("pickle-vm: {msg}");
+                ExitCode::from(3)
+            }
+        };
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {

@@ -35,6 +35,7 @@ pub(crate) fn key_segment(k: Value<'_, '_>) -> String {
         Slot::Bool(b) => format!("[{}]", if b { "True" } else { "False" }),
         Slot::None => "[None]".into(),
         Slot::Float(f) => format!("[{f:?}]"),
+        Slot::Str(_) => format!("[{:?}]", k.as_str().unwrap_or_default()),
         Slot::Node(_) => format!("[<{}>]", k.type_name()),
     }
 }

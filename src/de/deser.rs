@@ -135,7 +135,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         visitor: V,
         exact: bool,
     ) -> Result<V::Value> {
-        let guard = self.walk.descend(self.v.slot(), self.v.type_name())?;
+        let guard = self.walk.descend(self.v)?;
         let mut seq = SlotSeq::new(self.walk, self.v.graph(), slots);
         seq._guard = Some(guard);
         if exact {
@@ -169,7 +169,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         pairs: Option<DictIter<'g, 'de>>,
         visitor: V,
     ) -> Result<V::Value> {
-        let guard = self.walk.descend(self.v.slot(), self.v.type_name())?;
+        let guard = self.walk.descend(self.v)?;
         visitor.visit_map(PairMap::new(
             self.walk,
             self.v.graph(),
@@ -203,7 +203,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         check: bool,
     ) -> Result<Plan<'g, 'de>> {
         if let Some(Node::Dict(pairs)) = self.v.node() {
-            if magic.is_none_or_classless() {
+            if magic.is_none_or(|m| m.class.is_none()) {
                 return Ok(Plan::Map(
                     Vec::new(),
                     Some(DictIter::new(self.v.graph(), pairs)),
@@ -312,6 +312,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             Slot::Bool(b) => return visitor.visit_bool(b),
             Slot::Int(i) => return visitor.visit_i64(i),
             Slot::Float(f) => return visitor.visit_f64(f),
+            Slot::Str(_) => return self.deserialize_str(visitor),
             Slot::Node(_) => self.v.node().expect("a node slot has a node"),
         };
         match node {
@@ -384,6 +385,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             Slot::Bool(b) => b.to_string(),
             Slot::Float(f) => format!("{f:?}"),
             Slot::None => "null".to_string(),
+            Slot::Str(_) => self.v.as_str()?.to_string(),
             Slot::Node(_) => match self.v.node()? {
                 Node::BigInt(b) => b.to_string(),
                 _ => return None,
@@ -416,16 +418,6 @@ fn length_error(len: usize, left: usize) -> Error {
         ErrorKind::Type,
         format!("invalid length: {len} elements, expected {}", len - left),
     )
-}
-
-trait Classless {
-    fn is_none_or_classless(&self) -> bool;
-}
-
-impl Classless for Option<Magic<'_>> {
-    fn is_none_or_classless(&self) -> bool {
-        self.is_none_or(|m| m.class.is_none())
-    }
 }
 
 /// How a struct request is answered.
@@ -546,6 +538,13 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
 
     #[inline]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if let Slot::Str(_) = self.v.slot() {
+            return match (self.v.as_borrowed_str(), self.v.as_str()) {
+                (Some(s), _) => visitor.visit_borrowed_str(s),
+                (None, Some(s)) => visitor.visit_str(s),
+                _ => Err(self.invalid(&visitor)),
+            };
+        }
         match self.v.node() {
             Some(Node::Str(Cow::Borrowed(s))) => visitor.visit_borrowed_str(s),
             Some(Node::Str(Cow::Owned(s))) => visitor.visit_str(s),
@@ -613,6 +612,9 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
+        if name == crate::torch::TENSOR_TOKEN {
+            return super::tensor::deserialize_tensor(self, visitor);
+        }
         let Some(m) = Magic::parse(name) else {
             return visitor.visit_newtype_struct(self);
         };
@@ -713,6 +715,9 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
 
     #[inline]
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if let Slot::Str(_) = self.v.slot() {
+            return self.deserialize_str(visitor);
+        }
         match self.v.node() {
             Some(Node::Str(Cow::Borrowed(s))) => visitor.visit_borrowed_str(s),
             Some(Node::Str(Cow::Owned(s))) => visitor.visit_str(s),

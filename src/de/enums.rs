@@ -79,6 +79,12 @@ fn plain<'de, V: Visitor<'de>>(
     visitor: V,
 ) -> Result<V::Value> {
     let v = de.v;
+    if let Slot::Str(_) = v.slot() {
+        return visitor.visit_enum(Access {
+            name: Name::Node(v),
+            content: Content::Unit,
+        });
+    }
     match v.node() {
         Some(Node::Str(_)) => visitor.visit_enum(Access {
             name: Name::Node(v),
@@ -208,7 +214,8 @@ fn member<'de, V: Visitor<'de>>(
     });
     let by_name = || {
         let s = value.as_str()?;
-        (0..variants.len()).find(|&i| magics[i].is_none_or_no_value() && variant_name(i) == s)
+        (0..variants.len())
+            .find(|&i| magics[i].is_none_or(|m| m.value.is_none()) && variant_name(i) == s)
     };
     match by_value.or_else(by_name) {
         Some(i) => chosen(i),
@@ -226,16 +233,6 @@ fn same_name(a: &str, b: &str) -> bool {
             .collect::<String>()
     };
     norm(a) == norm(b)
-}
-
-trait NoValue {
-    fn is_none_or_no_value(&self) -> bool;
-}
-
-impl NoValue for Option<Magic<'_>> {
-    fn is_none_or_no_value(&self) -> bool {
-        self.is_none_or(|m| m.value.is_none())
-    }
 }
 
 fn lit_eq(lit: Lit<'_>, v: Value<'_, '_>) -> bool {
@@ -306,6 +303,12 @@ impl<'a, 'g, 'de> de::EnumAccess<'de> for Access<'a, 'g, 'de> {
 
 /// A variant named by a str node with no content.
 fn unit_name<'de, S: DeserializeSeed<'de>>(v: Value<'_, 'de>, seed: S) -> Result<S::Value> {
+    if let Some(s) = v.as_borrowed_str() {
+        return seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(s));
+    }
+    if let (Slot::Str(_), Some(s)) = (v.slot(), v.as_str()) {
+        return seed.deserialize(de::value::StrDeserializer::<Error>::new(s));
+    }
     match v.node() {
         Some(Node::Str(std::borrow::Cow::Borrowed(s))) => {
             seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(s))

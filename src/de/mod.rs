@@ -15,6 +15,7 @@ mod deser;
 mod enums;
 pub(crate) mod magic;
 mod object;
+mod tensor;
 mod walk;
 
 use crate::error::Result;

@@ -143,6 +143,14 @@ impl<'g, 'de> Instance<'g, 'de> {
     }
 }
 
+fn str_text(s: &str) -> String {
+    let mut t: String = s.chars().take(40).collect();
+    if t.len() < s.len() {
+        t.push('…');
+    }
+    format!("str {t:?}")
+}
+
 /// What a value is, for "found …" in messages: `int 7`, `str "abc"`, `object m.C`.
 pub(crate) fn describe(v: Value<'_, '_>) -> String {
     match v.slot() {
@@ -150,15 +158,10 @@ pub(crate) fn describe(v: Value<'_, '_>) -> String {
         Slot::Bool(b) => format!("bool {}", if b { "True" } else { "False" }),
         Slot::Int(i) => format!("int {i}"),
         Slot::Float(f) => format!("float {f:?}"),
+        Slot::Str(_) => str_text(v.as_str().unwrap_or_default()),
         Slot::Node(_) => match v.node() {
             Some(Node::BigInt(b)) => format!("int {}", big_text(b)),
-            Some(Node::Str(s)) => {
-                let mut t: String = s.chars().take(40).collect();
-                if t.len() < s.len() {
-                    t.push('…');
-                }
-                format!("str {t:?}")
-            }
+            Some(Node::Str(s)) => str_text(s),
             Some(Node::Bytes(b)) => format!("bytes of length {}", b.len()),
             Some(Node::ByteArray(b)) => format!("bytearray of length {}", b.len()),
             Some(Node::Global(g)) => format!("global {}.{}", g.module, g.name),

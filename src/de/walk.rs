@@ -4,17 +4,23 @@
 
 use crate::error::{Error, Result};
 use crate::options::Limits;
-use crate::value::{Graph, Slot};
-use std::cell::Cell;
+use crate::value::{Graph, Slot, Value};
+use std::cell::{Cell, RefCell};
 
 pub(crate) struct Walk {
     remaining: Cell<u64>,
     budget: u64,
-    depth: Cell<usize>,
     max_depth: usize,
-    /// One bit per node: set while the walk is inside that container's children.
-    on_path: Box<[Cell<u64>]>,
+    node_count: usize,
+    /// The containers whose children are being visited, outermost first.
+    path: RefCell<Vec<u32>>,
+    /// One bit per node, mirroring `path`; allocated only once the path gets long, so
+    /// that a walk over a small part of a big graph (`from_value`) costs nothing to set up.
+    on_path: RefCell<Vec<u64>>,
 }
+
+/// Path length up to which membership is a linear scan of `path`.
+const SCAN: usize = 24;
 
 impl Walk {
     pub(crate) fn new(graph: &Graph<'_>, limits: &Limits) -> Self {
@@ -25,9 +31,10 @@ impl Walk {
         Walk {
             remaining: Cell::new(budget),
             budget,
-            depth: Cell::new(0),
             max_depth: limits.max_depth,
-            on_path: (0..n.div_ceil(64)).map(|_| Cell::new(0)).collect(),
+            node_count: n,
+            path: RefCell::new(Vec::new()),
+            on_path: RefCell::new(Vec::new()),
         }
     }
 
@@ -48,53 +55,129 @@ impl Walk {
         Ok(())
     }
 
-    /// Marks `slot`'s node as being walked into (its children are about to be visited).
+    /// Marks `v`'s node as being walked into (its children are about to be visited).
     /// Errors if it already is (a cycle) or if the nesting is too deep.
     #[inline]
-    pub(crate) fn descend(&self, slot: Slot, what: &str) -> Result<Guard<'_>> {
-        let depth = self.depth.get() + 1;
-        if depth > self.max_depth {
-            return Err(Error::limit(format!(
-                "maximum nesting depth exceeded: more than {} nested containers; raise \
-                 Limits::max_depth to allow deeper values",
-                self.max_depth
-            )));
-        }
-        let id = match slot {
-            Slot::Node(id) => id.index(),
-            _ => usize::MAX,
+    pub(crate) fn descend(&self, v: Value<'_, '_>) -> Result<Guard<'_>> {
+        let id = match v.slot() {
+            Slot::Node(id) => id.index() as u32,
+            _ => u32::MAX,
         };
-        if let Some(word) = self.on_path.get(id / 64) {
-            let bit = 1u64 << (id % 64);
-            let w = word.get();
-            if w & bit != 0 {
-                return Err(Error::new(
-                    crate::ErrorKind::Type,
-                    format!(
-                        "cycle: this {what} contains itself; a cyclic value cannot be \
-                         deserialized into a tree (walk it with the graph's Value instead)"
-                    ),
-                ));
-            }
-            word.set(w | bit);
+        let mut path = self.path.borrow_mut();
+        if path.len() >= self.max_depth {
+            return Err(too_deep(self.max_depth));
         }
-        self.depth.set(depth);
-        Ok(Guard { walk: self, id })
+        let mut bits = self.on_path.borrow_mut();
+        if bits.is_empty() && path.len() < SCAN {
+            if path.contains(&id) {
+                return Err(cycle(v));
+            }
+        } else {
+            if bits.is_empty() {
+                bits.resize(self.node_count.div_ceil(64).max(1), 0);
+                for &p in path.iter() {
+                    set_bit(&mut bits, p, true);
+                }
+            }
+            if get_bit(&bits, id) {
+                return Err(cycle(v));
+            }
+            set_bit(&mut bits, id, true);
+        }
+        path.push(id);
+        Ok(Guard { walk: self })
+    }
+}
+
+fn get_bit(bits: &[u64], id: u32) -> bool {
+    bits.get(id as usize / 64)
+        .is_some_and(|w| w & (1 << (id % 64)) != 0)
+}
+
+fn set_bit(bits: &mut [u64], id: u32, on: bool) {
+    if let Some(w) = bits.get_mut(id as usize / 64) {
+        if on {
+            *w |= 1 << (id % 64);
+        } else {
+            *w &= !(1 << (id % 64));
+        }
     }
 }
 
 /// Undoes a [`Walk::descend`] when the children have been visited.
 pub(crate) struct Guard<'a> {
     walk: &'a Walk,
-    id: usize,
 }
 
 impl Drop for Guard<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(word) = self.walk.on_path.get(self.id / 64) {
-            word.set(word.get() & !(1u64 << (self.id % 64)));
+        let mut path = self.walk.path.borrow_mut();
+        if let Some(id) = path.pop() {
+            let mut bits = self.walk.on_path.borrow_mut();
+            if !bits.is_empty() {
+                set_bit(&mut bits, id, false);
+            }
         }
-        self.walk.depth.set(self.walk.depth.get() - 1);
+    }
+}
+
+#[cold]
+fn too_deep(max: usize) -> Error {
+    Error::limit(format!(
+        "maximum nesting depth exceeded: more than {max} nested containers; raise \
+         Limits::max_depth to allow deeper values"
+    ))
+}
+
+#[cold]
+fn cycle(v: Value<'_, '_>) -> Error {
+    Error::new(
+        crate::ErrorKind::Type,
+        format!(
+            "cycle: this {} contains itself; a cyclic value cannot be deserialized into a \
+             tree (walk it with the graph's Value instead)",
+            v.type_name()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::value::{Graph, Node, NodeId, Slot};
+
+    /// `depth` nested lists; the innermost holds `inner`.
+    fn chain(depth: u32, inner: Vec<Slot>) -> Vec<Node<'static>> {
+        let mut nodes: Vec<Node> = (0..depth)
+            .map(|i| Node::List(vec![Slot::Node(NodeId(i + 1))]))
+            .collect();
+        nodes.push(Node::List(inner));
+        nodes
+    }
+
+    #[test]
+    fn cycles_are_found_past_the_linear_scan() {
+        // 40 levels deep, the innermost list holds the outermost again.
+        let nodes = chain(40, vec![Slot::Node(NodeId(0))]);
+        let graph = Graph::from_nodes(nodes, Slot::Node(NodeId(0)));
+        let err = crate::from_graph::<serde_json::Value>(&graph).unwrap_err();
+        assert!(err.message().starts_with("cycle: this list"), "{err}");
+        assert_eq!(err.path().unwrap().len(), 3 * 41);
+    }
+
+    #[test]
+    fn shared_nodes_deep_down_are_not_cycles() {
+        // 40 levels, then [s, s, s] with s = [1]: shared, not cyclic.
+        let mut nodes = chain(40, vec![]);
+        let s = nodes.len() as u32;
+        nodes.push(Node::List(vec![Slot::Int(1)]));
+        nodes[40] = Node::List(vec![Slot::Node(NodeId(s)); 3]);
+        let graph = Graph::from_nodes(nodes, Slot::Node(NodeId(0)));
+        let v: serde_json::Value = crate::from_graph(&graph).unwrap();
+        let mut inner = &v;
+        for _ in 0..40 {
+            inner = &inner[0];
+        }
+        assert_eq!(inner, &serde_json::json!([[1], [1], [1]]));
     }
 }

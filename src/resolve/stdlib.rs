@@ -65,18 +65,17 @@ fn dict_pairs(graph: &Graph<'_>, slot: Slot) -> Option<Vec<(Slot, Slot)>> {
 }
 
 fn str_of<'g>(graph: &'g Graph<'_>, slot: Slot) -> Option<&'g str> {
-    match node(graph, slot)? {
-        Node::Str(s) => Some(s),
-        _ => None,
-    }
+    graph.str_of(slot)
 }
 
 /// Bytes of a bytes value, or of a str read as Latin-1 (how Python 2 pickles carry
 /// datetime state under `encoding="latin1"`).
 fn state_bytes(graph: &Graph<'_>, slot: Slot) -> Option<Vec<u8>> {
+    if let Some(s) = graph.str_of(slot) {
+        return s.chars().map(|c| u8::try_from(c as u32).ok()).collect();
+    }
     match node(graph, slot)? {
         Node::Bytes(b) | Node::ByteArray(b) => Some(b.to_vec()),
-        Node::Str(s) => s.chars().map(|c| u8::try_from(c as u32).ok()).collect(),
         _ => None,
     }
 }

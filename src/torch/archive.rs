@@ -13,9 +13,10 @@ use super::zip;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
 use crate::value::{Graph, Value};
-use crate::Unpickler;
+use crate::{AllowList, Unpickler};
 use num_traits::ToPrimitive;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Which file format a checkpoint was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +51,25 @@ pub struct LoadOptions {
     /// Most bytes one compressed zip entry may inflate to (against zip bombs; torch
     /// itself never compresses). Default 16 GiB.
     pub max_inflated: u64,
+    /// Most bytes a compressed zip entry may inflate to per compressed byte, for entries
+    /// over 1 MiB (default 100; deflate reaches ~1000 only on runs of one byte, which is
+    /// what zip bombs are made of).
+    pub max_inflate_ratio: u64,
     /// Resolve storages and rebuild tensors (default true); off leaves the persistent
     /// ids and rebuild calls as recorded (`pickle-vm json --raw`).
     pub rebuild: bool,
+    /// Reject every global outside this list, in every pickle of the file (like
+    /// `torch.load(weights_only=True)`); `None` (the default) allows any global, which
+    /// the VM records without executing. [`AllowList::torch`] is what tensors and state
+    /// dicts need.
+    ///
+    /// ```
+    /// use serde_pickle_vm::{torch::{Checkpoint, LoadOptions}, AllowList};
+    /// let opts = LoadOptions { allow: Some(AllowList::torch()), ..LoadOptions::default() };
+    /// let ckpt = Checkpoint::open_with("fixtures/torch/params.pt", &opts).unwrap();
+    /// assert!(ckpt.tensor("w").is_some());
+    /// ```
+    pub allow: Option<AllowList>,
 }
 
 impl Default for LoadOptions {
@@ -60,7 +77,9 @@ impl Default for LoadOptions {
         LoadOptions {
             pickle: Options::default(),
             max_inflated: 16 << 30,
+            max_inflate_ratio: 100,
             rebuild: true,
+            allow: None,
         }
     }
 }
@@ -90,7 +109,11 @@ pub(crate) fn load(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, 
 }
 
 fn unpickler(opts: &LoadOptions) -> Unpickler<'static> {
-    Unpickler::with_options(opts.pickle.clone())
+    let u = Unpickler::with_options(opts.pickle.clone());
+    match &opts.allow {
+        Some(list) => u.allow_globals(list.clone()),
+        None => u,
+    }
 }
 
 /// `(dtype, key, numel)` of a storage persistent id
@@ -184,26 +207,26 @@ fn check_len(key: &str, actual: u64, declared: u64) -> Result<()> {
 // ---------------------------------------------------------------- zip
 
 fn load_zip(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)> {
-    let entries = zip::directory(src)?;
+    let archive = Arc::new(zip::Archive::open(src)?);
+    let limits = zip::InflateLimits {
+        max_bytes: opts.max_inflated,
+        max_ratio: opts.max_inflate_ratio,
+    };
     // `<prefix>/data.pkl` with a top-level prefix (any name).
-    let pkl = entries
-        .iter()
-        .filter(|e| {
-            e.name
-                .strip_suffix("data.pkl")
+    let pkl = archive
+        .names()
+        .filter(|n| {
+            n.strip_suffix("data.pkl")
                 .is_some_and(|p| p.ends_with('/') && p.matches('/').count() == 1)
         })
-        .min_by_key(|e| e.name.len())
-        .ok_or_else(|| {
-            format_err("zip archive has no <archive>/data.pkl: not a torch checkpoint")
-        })?;
-    let prefix = pkl.name[..pkl.name.len() - "data.pkl".len()].to_string();
-    let by_name: HashMap<&str, &zip::Entry> =
-        entries.iter().map(|e| (e.name.as_str(), e)).collect();
+        .min_by_key(|n| n.len())
+        .ok_or_else(|| format_err("zip archive has no <archive>/data.pkl: not a torch checkpoint"))?
+        .to_string();
+    let prefix = pkl[..pkl.len() - "data.pkl".len()].to_string();
     let small = |name: &str| -> Result<Option<String>> {
-        match by_name.get(format!("{prefix}{name}").as_str()) {
+        match archive.entry(&format!("{prefix}{name}"))? {
             Some(e) if e.size <= 64 => Ok(Some(
-                String::from_utf8_lossy(&e.read(src, opts.max_inflated)?)
+                String::from_utf8_lossy(&archive.read(&e, limits)?)
                     .trim()
                     .to_string(),
             )),
@@ -220,11 +243,15 @@ fn load_zip(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
             )))
         }
     };
-    let torchscript = by_name.contains_key(format!("{prefix}constants.pkl").as_str())
-        || entries
-            .iter()
-            .any(|e| e.name.starts_with(&format!("{prefix}code/")));
-    let data = pkl.read(src, opts.max_inflated)?;
+    let code = format!("{prefix}code/");
+    let constants = format!("{prefix}constants.pkl");
+    let torchscript = archive
+        .names()
+        .any(|n| n == constants || n.starts_with(&code));
+    let pkl_entry = archive
+        .entry(&pkl)?
+        .ok_or_else(|| format_err(format!("{pkl} vanished from the zip directory")))?;
+    let data = archive.read(&pkl_entry, limits)?;
     let mut graph = unpickler(opts).load_slice(&data)?.into_owned();
     let mut cache: HashMap<String, Storage> = HashMap::new();
     let mut resolve = |pid: Value<'_, '_>| -> Result<Resolved> {
@@ -235,16 +262,27 @@ fn load_zip(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Format)
             return Ok(Resolved::Storage(retype(s, id.dtype)));
         }
         let name = format!("{prefix}data/{}", id.key);
-        let entry = by_name.get(name.as_str()).ok_or_else(|| {
+        let index = archive.index_of(&name).ok_or_else(|| {
             format_err(format!(
                 "storage {:?} is missing: the archive has no {name}",
                 id.key
             ))
         })?;
-        check_len(&id.key, entry.size, declared_nbytes(&id)?)?;
-        let (src2, entry2, limit) = (src.clone(), (*entry).clone(), opts.max_inflated);
-        let storage = Storage::lazy(&id.key, id.dtype, byte_order, entry.size, move || {
-            entry2.read(&src2, limit)
+        // Read on first use: the local header (where the data starts, its real size),
+        // then a slice of the source for stored entries of a file in memory or mapped
+        // (no copy), a read or an inflation otherwise. Opening touches no page of it.
+        let declared = declared_nbytes(&id)?;
+        let (archive, key) = (archive.clone(), id.key.clone());
+        let storage = Storage::lazy(&id.key, id.dtype, byte_order, declared, move || {
+            let entry = archive.entry_at(index)?;
+            check_len(&key, entry.size, declared)?;
+            let bytes = archive.read(&entry, limits)?;
+            match bytes.len() as u64 == declared {
+                true => Ok(bytes),
+                false => bytes
+                    .slice(0, declared as usize)
+                    .ok_or_else(|| format_err(format!("storage {key:?} is truncated"))),
+            }
         });
         cache.insert(id.key.clone(), storage.clone());
         Ok(Resolved::Storage(storage))
@@ -280,7 +318,10 @@ fn load_legacy(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Form
         let start = pos;
         let (g, used) = unpickler(opts)
             .load_slice_prefix(&data[start..])
-            .map_err(|e| format_err(format!("reading the legacy {what}: {e}")))?;
+            .map_err(|e| match e.kind() {
+                ErrorKind::Rejected => e,
+                _ => format_err(format!("reading the legacy {what}: {e}")),
+            })?;
         pos = start + used;
         Ok((g.into_owned(), start))
     };

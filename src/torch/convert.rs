@@ -34,6 +34,18 @@ fn st_dtype(d: Dtype) -> Option<safetensors::Dtype> {
     })
 }
 
+/// `true` when safetensors has a dtype for `dtype` ([`save_safetensors`] can write it);
+/// complex128 and the quantized kinds have none.
+///
+/// ```
+/// use serde_pickle_vm::torch::{safetensors_supports, Dtype};
+/// assert!(safetensors_supports(Dtype::BF16));
+/// assert!(!safetensors_supports(Dtype::C128));
+/// ```
+pub fn safetensors_supports(dtype: Dtype) -> bool {
+    st_dtype(dtype).is_some()
+}
+
 struct Prepared<'a> {
     dtype: safetensors::Dtype,
     shape: Vec<usize>,
@@ -57,7 +69,8 @@ impl View for &Prepared<'_> {
 
 /// Writes `tensors` to `path` as safetensors (overwriting it). `progress(done, total)`
 /// is called after each tensor's data is gathered (bytes). Tensors whose dtype
-/// safetensors lacks (complex128, quantized, …) are an error naming them; tensors that
+/// safetensors lacks (complex128, quantized, …; see [`safetensors_supports`]) are an
+/// error naming them (filter them out first to skip them); tensors that
 /// share storage are written as separate copies.
 ///
 /// ```

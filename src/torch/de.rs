@@ -49,6 +49,55 @@ impl<'de> Visitor<'de> for TensorVisitor {
             E::custom("a Tensor can only be deserialized from a torch checkpoint or state dict")
         })
     }
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Tensor, D::Error> {
+        // The graph deserializer's answer for anything that is not a tensor.
+        Err(de::Error::custom(format_args!(
+            "invalid type: {}, expected a torch tensor",
+            d.deserialize_any(Describe)
+                .unwrap_or_else(|_| "a value".into())
+        )))
+    }
+}
+
+/// Names what a deserializer holds, for the error of a `Tensor` field that finds
+/// something else.
+struct Describe;
+
+impl<'de> Visitor<'de> for Describe {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("anything")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<String, E> {
+        Ok(format!("bool {}", if v { "True" } else { "False" }))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<String, E> {
+        Ok(format!("int {v}"))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<String, E> {
+        Ok(format!("int {v}"))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<String, E> {
+        Ok(format!("float {v}"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<String, E> {
+        Ok(format!("str {v:?}"))
+    }
+    fn visit_bytes<E>(self, _: &[u8]) -> Result<String, E> {
+        Ok("bytes".into())
+    }
+    fn visit_unit<E>(self) -> Result<String, E> {
+        Ok("None".into())
+    }
+    fn visit_none<E>(self) -> Result<String, E> {
+        Ok("None".into())
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+        Ok("a sequence".into())
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+        Ok("a dict (a group of tensors?)".into())
+    }
 }
 
 impl<'de> Deserialize<'de> for Tensor {

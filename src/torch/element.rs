@@ -22,6 +22,16 @@ pub trait Element: Copy + Send + Sync + 'static + sealed::Sealed {
     fn decode(bytes: &[u8], order: ByteOrder) -> Self;
     /// Reinterprets native-endian bytes as elements, when aligned and valid.
     fn cast_slice(bytes: &[u8]) -> Option<&[Self]>;
+    /// Copies native-endian bytes (whole elements, any alignment) into a `Vec`: one
+    /// `memcpy` for plain-old-data types.
+    #[doc(hidden)]
+    fn collect_native(bytes: &[u8]) -> Vec<Self> {
+        let size = Self::DTYPE.size();
+        bytes
+            .chunks_exact(size)
+            .map(|c| Self::decode(c, ByteOrder::native()))
+            .collect()
+    }
 }
 
 macro_rules! element {
@@ -39,6 +49,9 @@ macro_rules! element {
             }
             fn cast_slice(bytes: &[u8]) -> Option<&[Self]> {
                 bytemuck::try_cast_slice(bytes).ok()
+            }
+            fn collect_native(bytes: &[u8]) -> Vec<Self> {
+                bytemuck::pod_collect_to_vec(bytes)
             }
         }
     };
@@ -83,6 +96,9 @@ macro_rules! complex {
             }
             fn cast_slice(bytes: &[u8]) -> Option<&[Self]> {
                 bytemuck::try_cast_slice(bytes).ok()
+            }
+            fn collect_native(bytes: &[u8]) -> Vec<Self> {
+                bytemuck::pod_collect_to_vec(bytes)
             }
         }
     };

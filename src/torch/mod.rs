@@ -15,13 +15,18 @@
 //! # }
 //! ```
 //!
+//! A whole checkpoint deserializes into your own structs in one pass with
+//! [`load_typed`] (tensors as [`Tensor`] / [`TensorOf<T>`], state dicts through their
+//! dotted names or their unflattened groups); see `examples/torch_checkpoint.rs`.
+//!
 //! The core types ([`Dtype`], [`Storage`], [`Tensor`], [`Element`]) are always built;
 //! reading checkpoint files needs the `torch` feature, memory maps the `mmap` feature.
 //!
 //! A file is recognised by its content, whatever its name: a zip archive with
 //! `<dir>/data.pkl` (`torch.save` since 1.6, TorchScript), the legacy format
 //! (`_use_new_zipfile_serialization=False`) or the legacy tar format. Opening reads the
-//! pickle and the zip directory only; a tensor's bytes are read when asked for.
+//! pickle and the zip directory only (through the `zip` crate); a tensor's bytes are
+//! read when asked for — for a memory-mapped file, a slice of the map.
 
 mod de;
 mod dtype;
@@ -38,17 +43,19 @@ mod convert;
 #[cfg(feature = "torch")]
 mod rebuild;
 #[cfg(feature = "torch")]
-mod source;
+pub(crate) mod source;
 mod state_dict;
 #[cfg(feature = "torch")]
-mod zip;
+mod typed;
+#[cfg(feature = "torch")]
+pub(crate) mod zip;
 
 #[cfg(feature = "torch")]
 pub use archive::{Format, LoadOptions};
 #[cfg(feature = "torch")]
 pub use checkpoint::{as_tensor, named_tensors, Checkpoint};
 #[cfg(feature = "safetensors")]
-pub use convert::save_safetensors;
+pub use convert::{safetensors_supports, save_safetensors};
 pub use de::TensorOf;
 #[doc(hidden)]
 pub use de::{hand_off, TENSOR_TOKEN};
@@ -60,6 +67,8 @@ pub use state_dict::{Nested, StateDict};
 pub use storage::{Bytes, Storage};
 pub(crate) use tensor::contiguous_strides;
 pub use tensor::Tensor;
+#[cfg(feature = "torch")]
+pub use typed::{load_typed, load_typed_with, TypedOptions};
 
 /// Loads a checkpoint file (see [`Checkpoint::open`]).
 ///

@@ -250,11 +250,7 @@ impl Tensor {
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         self.check_type::<T>()?;
         let data = self.data_in(ByteOrder::native())?;
-        let size = self.dtype.size();
-        Ok(data
-            .chunks_exact(size)
-            .map(|c| T::decode(c, ByteOrder::native()))
-            .collect())
+        Ok(T::collect_native(&data))
     }
 
     /// The elements as a slice of the storage, without copying: only when the tensor is

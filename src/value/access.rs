@@ -131,6 +131,7 @@ impl<'g, 'de> Value<'g, 'de> {
             Slot::Bool(_) => ValueKind::Bool,
             Slot::Int(_) => ValueKind::Int,
             Slot::Float(_) => ValueKind::Float,
+            Slot::Str(_) => ValueKind::Str,
             Slot::Node(id) => match self.graph.node(id) {
                 Node::BigInt(_) => ValueKind::Int,
                 Node::Str(_) | Node::StrCodepoints(_) => ValueKind::Str,
@@ -159,6 +160,7 @@ impl<'g, 'de> Value<'g, 'de> {
             Slot::Bool(_) => "bool",
             Slot::Int(_) => "int",
             Slot::Float(_) => "float",
+            Slot::Str(_) => "str",
             Slot::Node(id) => self.graph.node(id).type_name(),
         }
     }
@@ -205,11 +207,16 @@ impl<'g, 'de> Value<'g, 'de> {
     }
 
     /// The text, if it is a `str` that is valid Unicode.
+    #[inline]
     pub fn as_str(self) -> Option<&'g str> {
-        match self.node()? {
-            Node::Str(s) => Some(s),
-            _ => None,
-        }
+        self.graph.str_of(self.slot)
+    }
+
+    /// The text borrowed for the input's lifetime, when it lies in the input (loads
+    /// from a slice): for zero-copy deserialization.
+    #[inline]
+    pub fn as_borrowed_str(self) -> Option<&'de str> {
+        self.graph.borrowed_str(self.slot)
     }
 
     /// The bytes of a `bytes` or `bytearray`.
@@ -273,6 +280,9 @@ impl<'g, 'de> Value<'g, 'de> {
         }
         if let Some(d) = self.dict_pairs() {
             return Some(d.len());
+        }
+        if let Slot::Str(_) = self.slot {
+            return self.as_str().map(|s| s.chars().count());
         }
         match self.node()? {
             Node::Str(s) => Some(s.chars().count()),

@@ -42,8 +42,26 @@ pub enum Slot {
     Int(i64),
     /// A Python `float`.
     Float(f64),
+    /// A Python `str` held by the graph's string table (text borrowed from the input for
+    /// slice loads, or the graph's own text buffer for stream loads); read it with
+    /// [`Graph::str_of`] or [`Value::as_str`]. Most strings of a pickle are stored this
+    /// way: no node, no allocation, validated once.
+    Str(StrRef),
     /// Any other value: a node of the graph.
     Node(NodeId),
+}
+
+/// Where an inline [`Slot::Str`] lies: an entry of the graph's table of borrowed
+/// strings (`len == BORROWED`), or a range of its own text buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StrRef {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+}
+
+impl StrRef {
+    /// `len` of a reference into the table of borrowed strings.
+    pub(crate) const BORROWED: u32 = u32::MAX;
 }
 
 /// How an object-building opcode would have constructed the object in Python.
@@ -129,6 +147,10 @@ pub enum Node<'de> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Graph<'de> {
+    /// Inline strings that borrow from the input (slice loads), validated once.
+    pub(crate) strs: Vec<&'de str>,
+    /// Inline strings of stream loads, appended one after the other.
+    pub(crate) text: String,
     pub(crate) nodes: Vec<Node<'de>>,
     /// Creation offsets, saturated at `u32::MAX` (4 bytes a node instead of 8).
     pub(crate) offsets: Vec<u32>,
@@ -138,6 +160,8 @@ pub struct Graph<'de> {
 impl<'de> Graph<'de> {
     pub(crate) fn new() -> Self {
         Graph {
+            strs: Vec::new(),
+            text: String::new(),
             nodes: Vec::new(),
             offsets: Vec::new(),
             root: Slot::None,
@@ -149,6 +173,8 @@ impl<'de> Graph<'de> {
     pub fn from_nodes(nodes: Vec<Node<'de>>, root: Slot) -> Self {
         let offsets = vec![0; nodes.len()];
         Graph {
+            strs: Vec::new(),
+            text: String::new(),
             nodes,
             offsets,
             root,
@@ -157,6 +183,9 @@ impl<'de> Graph<'de> {
 
     #[inline]
     pub(crate) fn push(&mut self, node: Node<'de>, offset: u64) -> NodeId {
+        // Ids are u32 and u32::MAX is reserved; the VM stops long before (see
+        // `Vm::run`: nodes count against `Limits::max_alloc`).
+        debug_assert!(self.nodes.len() < u32::MAX as usize);
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(node);
         self.offsets.push(u32::try_from(offset).unwrap_or(u32::MAX));
@@ -190,6 +219,78 @@ impl<'de> Graph<'de> {
         &mut self.nodes[id.index()]
     }
 
+    /// The text of a `str` value, whether stored inline ([`Slot::Str`]) or as a
+    /// [`Node::Str`]; `None` for anything else (and for strings with lone surrogates).
+    ///
+    /// ```
+    /// // pickle.dumps("héllo", protocol=4)
+    /// let g = serde_pickle_vm::load_slice(b"\x80\x04\x95\n\x00\x00\x00\x00\x00\x00\x00\x8c\x06h\xc3\xa9llo\x94.").unwrap();
+    /// assert_eq!(g.str_of(g.root_slot()), Some("héllo"));
+    /// ```
+    #[inline]
+    pub fn str_of(&self, slot: Slot) -> Option<&str> {
+        match slot {
+            Slot::Str(r) => self.inline_str(r),
+            Slot::Node(id) => match self.node(id) {
+                Node::Str(s) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Like [`str_of`](Self::str_of), but borrowed for the input's lifetime `'de` when
+    /// the string lies in the input (loads from a slice): what zero-copy `&'de str`
+    /// deserialization needs.
+    #[inline]
+    pub fn borrowed_str(&self, slot: Slot) -> Option<&'de str> {
+        match slot {
+            Slot::Str(r) if r.len == StrRef::BORROWED => self.strs.get(r.start as usize).copied(),
+            Slot::Node(id) => match self.node(id) {
+                Node::Str(Cow::Borrowed(s)) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn inline_str(&self, r: StrRef) -> Option<&str> {
+        if r.len == StrRef::BORROWED {
+            return self.strs.get(r.start as usize).copied();
+        }
+        let start = r.start as usize;
+        self.text.get(start..start + r.len as usize)
+    }
+
+    /// Adds a string borrowed from the input to the table; falls back to a node past
+    /// 2^32 - 1 strings.
+    #[inline]
+    pub(crate) fn push_borrowed_str(&mut self, s: &'de str, offset: u64) -> Slot {
+        match u32::try_from(self.strs.len()) {
+            Ok(start) if start != u32::MAX => {
+                self.strs.push(s);
+                Slot::Str(StrRef {
+                    start,
+                    len: StrRef::BORROWED,
+                })
+            }
+            _ => Slot::Node(self.push(Node::Str(Cow::Borrowed(s)), offset)),
+        }
+    }
+
+    /// Stores `s` in the graph's own text buffer and returns its slot (for strings that
+    /// do not lie in the input). Falls back to a node past 4 GiB of text.
+    pub(crate) fn push_owned_str(&mut self, s: &str, offset: u64) -> Slot {
+        if let (Ok(start), Ok(len)) = (u32::try_from(self.text.len()), u32::try_from(s.len())) {
+            if len != StrRef::BORROWED && start.checked_add(len).is_some() {
+                self.text.push_str(s);
+                return Slot::Str(StrRef { start, len });
+            }
+        }
+        Slot::Node(self.push(Node::Str(Cow::Owned(s.to_string())), offset))
+    }
+
     /// The byte offset in the pickle of the opcode that created node `id`.
     pub fn offset_of(&self, id: NodeId) -> u64 {
         self.offsets.get(id.index()).copied().unwrap_or(0) as u64
@@ -204,15 +305,105 @@ impl<'de> Graph<'de> {
     /// longer borrows the input.
     pub fn into_owned(self) -> Graph<'static> {
         let nodes = self.nodes.into_iter().map(Node::into_owned).collect();
+        // Borrowed strings move to the owned text buffer; their references are rewritten.
+        let mut text = self.text;
+        let mut moved = Vec::with_capacity(self.strs.len());
+        for s in &self.strs {
+            let start = text.len();
+            text.push_str(s);
+            moved.push((start, s.len()));
+        }
+        let fix = |slot: &mut Slot| {
+            if let Slot::Str(r) = slot {
+                if r.len == StrRef::BORROWED {
+                    let (start, len) = moved[r.start as usize];
+                    match (u32::try_from(start), u32::try_from(len)) {
+                        (Ok(start), Ok(len)) if len != StrRef::BORROWED => {
+                            *r = StrRef { start, len }
+                        }
+                        _ => *r = StrRef { start: 0, len: 0 },
+                    }
+                }
+            }
+        };
+        let mut nodes: Vec<Node<'static>> = nodes;
+        for n in nodes.iter_mut() {
+            n.for_each_slot_mut(fix);
+        }
+        let mut root = self.root;
+        fix(&mut root);
         Graph {
+            strs: Vec::new(),
+            text,
             nodes,
             offsets: self.offsets,
-            root: self.root,
+            root,
         }
     }
 }
 
 impl<'de> Node<'de> {
+    /// Calls `f` on every slot the node holds.
+    pub(crate) fn for_each_slot_mut(&mut self, mut f: impl FnMut(&mut Slot)) {
+        match self {
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                v.iter_mut().for_each(f)
+            }
+            Node::Dict(d) => d.iter_mut().for_each(|(k, v)| {
+                f(k);
+                f(v)
+            }),
+            Node::PersId(s) => f(s),
+            Node::Object(o) => {
+                f(&mut o.callable);
+                o.args.iter_mut().for_each(&mut f);
+                o.kwargs.iter_mut().for_each(&mut f);
+                o.state.iter_mut().for_each(&mut f);
+                o.items.iter_mut().for_each(&mut f);
+                o.dictitems.iter_mut().for_each(|(k, v)| {
+                    f(k);
+                    f(v)
+                });
+            }
+            Node::Emulated(e) => match &mut **e {
+                Emulated::Dict {
+                    items,
+                    default_factory,
+                    state,
+                    ..
+                } => {
+                    items.iter_mut().for_each(|(k, v)| {
+                        f(k);
+                        f(v)
+                    });
+                    default_factory.iter_mut().for_each(&mut f);
+                    state.iter_mut().for_each(&mut f);
+                }
+                Emulated::Range(p) | Emulated::Slice(p) => p.iter_mut().for_each(f),
+                Emulated::NdArray(a) => {
+                    if let Some(items) = a.slots_mut() {
+                        items.iter_mut().for_each(f)
+                    }
+                }
+                Emulated::Complex(..)
+                | Emulated::Decimal(_)
+                | Emulated::DateTime { .. }
+                | Emulated::Date(..)
+                | Emulated::Time { .. }
+                | Emulated::TimeDelta { .. }
+                | Emulated::Uuid(_)
+                | Emulated::Tensor(_)
+                | Emulated::NpScalar(_) => {}
+            },
+            Node::BigInt(_)
+            | Node::Str(_)
+            | Node::StrCodepoints(_)
+            | Node::Bytes(_)
+            | Node::ByteArray(_)
+            | Node::Global(_) => {}
+        }
+    }
+
     /// The same node with no borrow of the input.
     pub fn into_owned(self) -> Node<'static> {
         match self {

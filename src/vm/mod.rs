@@ -35,6 +35,7 @@ pub(crate) struct Vm<'a, 'de, 'h, R> {
     /// The position of the opcode being executed.
     pos: u64,
     objects: Vec<NodeId>,
+    empty_tuple: Option<Slot>,
 }
 
 /// The outcome of a run: the graph, and the objects in creation order for the resolver.
@@ -71,13 +72,23 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             alloc: 0,
             pos: 0,
             objects: Vec::new(),
+            empty_tuple: None,
         }
     }
 
     /// Runs up to and including STOP.
     pub(crate) fn run(mut self) -> Result<Loaded<'de>> {
+        // Every node costs about 36 bytes (the node and its offset): count them against
+        // the allocation limit, which also keeps node ids far below u32::MAX.
+        let max_nodes = (self.opts.limits.max_alloc / 36).min(u32::MAX as u64 - 2) as usize;
         loop {
             self.pos = self.rd.offset();
+            if self.graph.nodes.len() > max_nodes {
+                return Err(Error::limit(format!(
+                    "the pickle creates more than {max_nodes} objects (Limits::max_alloc)"
+                ))
+                .at(self.pos, None));
+            }
             let code = match self.rd.next_byte() {
                 Ok(Some(c)) => c,
                 Ok(None) => {
@@ -87,7 +98,60 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 }
                 Err(e) => return Err(e.at(self.pos, None)),
             };
-            match self.step(code) {
+            // The opcodes that dominate real pickles run here, in the loop itself;
+            // everything else goes through `step`.
+            let result = match code {
+                BINGET => self.rd.array::<1>().and_then(|[i]| {
+                    let v = self.memo.get(i as u64)?;
+                    self.stack.push(v);
+                    Ok(true)
+                }),
+                LONG_BINGET => self.rd.array::<4>().and_then(|b| {
+                    let v = self.memo.get(u32::from_le_bytes(b) as u64)?;
+                    self.stack.push(v);
+                    Ok(true)
+                }),
+                MEMOIZE => self.top().and_then(|top| {
+                    let idx = self.memo.len() as u64;
+                    self.memo.put(idx, top)?;
+                    Ok(true)
+                }),
+                BINPUT => self.rd.array::<1>().and_then(|[i]| {
+                    let top = self.top()?;
+                    self.memo.put(i as u64, top)?;
+                    Ok(true)
+                }),
+                BININT1 => self.rd.array::<1>().map(|[b]| {
+                    self.stack.push(Slot::Int(b as i64));
+                    true
+                }),
+                BININT => self.rd.array::<4>().map(|b| {
+                    self.stack.push(Slot::Int(i32::from_le_bytes(b) as i64));
+                    true
+                }),
+                BINFLOAT => self.rd.array::<8>().map(|b| {
+                    self.stack.push(Slot::Float(f64::from_be_bytes(b)));
+                    true
+                }),
+                SHORT_BINUNICODE => self
+                    .rd
+                    .array::<1>()
+                    .and_then(|[n]| self.push_unicode(n as u64).map(|_| true)),
+                MARK => {
+                    self.marks.push(self.stack.len());
+                    Ok(true)
+                }
+                NONE => {
+                    self.stack.push(Slot::None);
+                    Ok(true)
+                }
+                NEWTRUE | NEWFALSE => {
+                    self.stack.push(Slot::Bool(code == NEWTRUE));
+                    Ok(true)
+                }
+                _ => self.step(code),
+            };
+            match result {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
@@ -166,6 +230,37 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             }
         }
         Ok(())
+    }
+
+    /// BINUNICODE and friends: `n` bytes of UTF-8. Valid text becomes an inline
+    /// [`Slot::Str`] (a range of the input, or of the graph's own text buffer for stream
+    /// input); text with encoded lone surrogates becomes a node.
+    #[inline(always)]
+    fn push_unicode(&mut self, n: u64) -> Result<()> {
+        match self.read_len(n)? {
+            Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
+                Ok(s) => {
+                    let slot = self.graph.push_borrowed_str(s, self.pos);
+                    self.stack.push(slot);
+                    Ok(())
+                }
+                Err(_) => {
+                    let t = text::decode_utf8(Cow::Borrowed(bytes))?;
+                    self.push_text(t)
+                }
+            },
+            Cow::Owned(v) => match String::from_utf8(v) {
+                Ok(s) => {
+                    let slot = self.graph.push_owned_str(&s, self.pos);
+                    self.stack.push(slot);
+                    Ok(())
+                }
+                Err(e) => {
+                    let t = text::decode_utf8(Cow::Owned(e.into_bytes()))?;
+                    self.push_text(t)
+                }
+            },
+        }
     }
 
     fn push_int(&mut self, i: text::Int) {
@@ -490,21 +585,15 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             }
             SHORT_BINUNICODE => {
                 let [n] = self.rd.array::<1>()?;
-                let b = self.read_len(n as u64)?;
-                let t = text::decode_utf8(b)?;
-                self.push_text(t)?;
+                self.push_unicode(n as u64)?;
             }
             BINUNICODE => {
                 let n = u32::from_le_bytes(self.rd.array::<4>()?);
-                let b = self.read_len(n as u64)?;
-                let t = text::decode_utf8(b)?;
-                self.push_text(t)?;
+                self.push_unicode(n as u64)?;
             }
             BINUNICODE8 => {
                 let n = u64::from_le_bytes(self.rd.array::<8>()?);
-                let b = self.read_len(n)?;
-                let t = text::decode_utf8(b)?;
-                self.push_text(t)?;
+                self.push_unicode(n)?;
             }
             MEMOIZE => {
                 let top = self.top()?;
@@ -534,7 +623,19 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             MARK => self.marks.push(self.stack.len()),
             EMPTY_LIST => self.push_node(Node::List(Vec::new())),
             EMPTY_DICT => self.push_node(Node::Dict(Vec::new())),
-            EMPTY_TUPLE => self.push_node(Node::Tuple(Vec::new())),
+            EMPTY_TUPLE => {
+                // One shared node: the empty tuple is immutable and a singleton in
+                // CPython too, so its identity carries nothing.
+                let t = match self.empty_tuple {
+                    Some(t) => t,
+                    None => {
+                        let t = self.node(Node::Tuple(Vec::new()));
+                        self.empty_tuple = Some(t);
+                        t
+                    }
+                };
+                self.stack.push(t);
+            }
             EMPTY_SET => self.push_node(Node::Set(Vec::new())),
             APPEND => {
                 if self.stack.len() < self.fence() + 2 {
@@ -635,9 +736,14 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             STACK_GLOBAL => {
                 let name = self.pop()?;
                 let module = self.pop()?;
-                let (m, n) = match (self.slot_node(module), self.slot_node(name)) {
-                    (Some(Node::Str(m)), Some(Node::Str(n))) => (m.clone(), n.clone()),
-                    _ => return Err(Error::stack("STACK_GLOBAL requires str")),
+                let text = |slot: Slot| -> Option<Cow<'de, str>> {
+                    match self.graph.borrowed_str(slot) {
+                        Some(s) => Some(Cow::Borrowed(s)),
+                        None => self.graph.str_of(slot).map(|s| Cow::Owned(s.to_string())),
+                    }
+                };
+                let (Some(m), Some(n)) = (text(module), text(name)) else {
+                    return Err(Error::stack("STACK_GLOBAL requires str"));
                 };
                 let g = self.global(m, n)?;
                 self.stack.push(g);
