@@ -42,7 +42,7 @@ seed() {
     }
     case "$t" in
         vm|serde|dis) copy \( -name '*.pkl' -o -name '*.pickle' \) -size -256k ;;
-        torch) copy \( -name '*.pt' -o -name '*.pth' -o -name '*.bin' \) -size -1M
+        torch) copy \( -name '*.pt' -o -name '*.pth' -o -name '*.bin' \) -size -1024k
                copy -path '*numpy*.pkl' ;;
     esac
 }
