@@ -426,6 +426,30 @@ fn cycles_through_serde_name_the_path() {
     assert!(json.contains(r#"[1,{"ref":0}]"#), "{json}");
 }
 
+/// A 100 KB string memoized once and fetched 50,000 times (200 KB of pickle): strings
+/// have no identity, so the JSON rendering and serde copy it at every reference — 5 GB.
+/// Ignored until the expansion budget weighs bytes and the JSON contract refers to large
+/// shared scalars (ARCHITECTURE.md, "Resource bounds", known gap).
+#[test]
+#[ignore = "known gap: shared large strings are copied at each reference"]
+fn shared_large_strings_are_bounded() {
+    let len = 100_000usize;
+    let mut data = b"\x80\x04(\x8d".to_vec();
+    data.extend_from_slice(&(len as u64).to_le_bytes());
+    data.extend(std::iter::repeat_n(b'x', len));
+    data.push(0x94);
+    data.extend(std::iter::repeat_n(&b"h\x00"[..], 50_000).flatten());
+    data.extend_from_slice(b"l.");
+    let g = load_slice(&data).unwrap();
+    let json = to_string(&g, &JsonOptions::default());
+    assert!(json.len() < 64 * data.len(), "{} bytes of JSON", json.len());
+    expect_err(
+        serde_pickle_vm::from_graph::<Vec<String>>(&g),
+        ErrorKind::Limit,
+        "Limits::max_expansion",
+    );
+}
+
 // ------------------------------------------------------------------ the memo
 
 #[test]
@@ -613,6 +637,18 @@ mod torch {
     use super::*;
     use serde_pickle_vm::torch::{Checkpoint, LoadOptions};
 
+    fn crc32(data: &[u8]) -> u32 {
+        let mut table = [0u32; 256];
+        for (i, t) in table.iter_mut().enumerate() {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            }
+            *t = c;
+        }
+        !data.iter().fold(!0u32, |c, &b| table[((c ^ b as u32) & 0xff) as usize] ^ (c >> 8))
+    }
+
     /// A minimal zip writer: stored or deflated entries, no data descriptors.
     pub(super) fn zip(entries: &[(&str, &[u8], bool)]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -623,7 +659,7 @@ mod torch {
             } else {
                 (0u16, data.to_vec())
             };
-            let crc = 0u32; // not checked by the reader (torch does not either)
+            let crc = crc32(data);
             let offset = out.len() as u32;
             let head = |sig: u32, central: bool| {
                 let mut h = sig.to_le_bytes().to_vec();
@@ -709,20 +745,33 @@ mod torch {
         let zeros = vec![0u8; 4 << 20];
         let file = zip(&[("archive/data.pkl", &pkl, false), ("archive/data/0", &zeros, true)]);
         assert!(file.len() * 500 < zeros.len(), "ratio {}", zeros.len() / file.len());
-        // Under LoadOptions::max_inflated it loads (lazily: nothing inflates until read).
+        // Opening is lazy: nothing inflates until the tensor is read.
         let c = Checkpoint::from_slice(&file).unwrap();
         assert_eq!(c.tensor("w").unwrap().nbytes(), 4 << 20);
-        // Over it: the declared size is refused before inflating anything.
+        // By default the ratio (over 100×) refuses it, before inflating past the limit.
+        let err = read_all(&c).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
+        assert!(err.to_string().contains("max_inflate_ratio"), "{err}");
+        // Allowing the ratio, a lower LoadOptions::max_inflated refuses it.
         let opts = LoadOptions {
             max_inflated: 1 << 20,
+            max_inflate_ratio: 10_000,
             ..LoadOptions::default()
         };
         let bytes = serde_pickle_vm::torch::Bytes::new(file.clone());
         let err = Checkpoint::from_bytes_with(bytes, &opts)
             .and_then(|c| read_all(&c).map(|_| c))
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Format, "{err}");
+        assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
         assert!(err.to_string().contains("LoadOptions::max_inflated"), "{err}");
+        // Allowing both, it is an ordinary (compressed) storage.
+        let opts_ok = LoadOptions {
+            max_inflate_ratio: 10_000,
+            ..LoadOptions::default()
+        };
+        let bytes = serde_pickle_vm::torch::Bytes::new(file.clone());
+        let c = Checkpoint::from_bytes_with(bytes, &opts_ok).unwrap();
+        assert!(read_all(&c).is_ok());
         // A header that lies (declares 16 bytes, inflates to 4 MiB): inflation stops at
         // the declared size and the lie is an error.
         let mut lying = file.clone();
@@ -738,10 +787,10 @@ mod torch {
         let pkl16 = tensor_pickle("0", 4, &[4], &[1]);
         assert_eq!(pkl16.len(), pkl.len());
         lying[30 + "archive/data.pkl".len()..][..pkl.len()].copy_from_slice(&pkl16);
-        let err = Checkpoint::from_slice(&lying)
+        let bytes = serde_pickle_vm::torch::Bytes::new(lying);
+        let err = Checkpoint::from_bytes_with(bytes, &opts_ok)
             .and_then(|c| read_all(&c).map(|_| c))
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Format, "{err}");
         assert!(err.to_string().contains("archive/data/0"), "{err}");
         // The pickle itself as a bomb: the same limit.
         let big_pkl = [&b"\x80\x04\x8e\x00\x00\x40\x00\x00\x00\x00\x00"[..], &zeros, b"."].concat();
@@ -792,7 +841,7 @@ mod torch {
             (&[2], &[i64::MAX], 4, "out of range"),
             (&[2, 2], &[1 << 62, 1 << 62], 4, "out of range"),
             // Negative dims and shape products that overflow.
-            (&[-2], &[1], 4, "shape"),
+            (&[-2], &[1], 4, "negative size"),
             (&[1 << 32, 1 << 32], &[0, 0], 4, "overflow"),
             (&[i64::MAX, 2], &[0, 0], 4, "overflow"),
             (&[1 << 31, 1 << 31, 4], &[0, 0, 0], 4, "overflow"),
@@ -809,9 +858,18 @@ mod torch {
             );
         }
         // A stride-0 view of one element (torch's `expand`) may be huge: it loads
-        // lazily, and its size is known before anything is read.
-        let c = load(&[1 << 20, 1 << 20], &[0, 0], 4).map(|_| ());
-        assert!(c.is_ok(), "{c:?}");
+        // lazily, its size is known before anything is read, and reading it fails with
+        // an error instead of aborting (the torch fuzzer's JSON rendering hashed one).
+        let pkl = tensor_pickle("0", 4, &[1 << 22, 1 << 22], &[0, 0]);
+        let file = zip(&[("archive/data.pkl", &pkl, false), ("archive/data/0", &data, false)]);
+        let c = Checkpoint::from_slice(&file).unwrap();
+        let t = c.tensor("w").unwrap();
+        assert_eq!(t.nbytes(), 1 << 46);
+        let err = t.sha256().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
+        assert!(err.message().contains("more than can be allocated"), "{err}");
+        let json = to_string(c.graph(), &JsonOptions::default());
+        assert!(json.contains("more than can be allocated"), "{json}");
     }
 
     #[test]

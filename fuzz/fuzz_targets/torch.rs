@@ -11,7 +11,9 @@ use serde_pickle_vm::torch::{Checkpoint, LoadOptions};
 const MAX_READ: usize = 64 << 20;
 
 fn exercise(c: &Checkpoint) {
+    let mut small = true;
     for (_, t) in c.tensors() {
+        small &= t.nbytes() <= MAX_READ;
         if t.nbytes() <= MAX_READ {
             let _ = t.data_le();
             let _ = t.sha256();
@@ -20,7 +22,10 @@ fn exercise(c: &Checkpoint) {
         }
     }
     let _ = c.state_dict().unflatten();
-    let _ = to_string(c.graph(), &JsonOptions::default());
+    // The JSON carries each tensor's sha256, which reads it: only when all are small.
+    if small {
+        let _ = to_string(c.graph(), &JsonOptions::default());
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
