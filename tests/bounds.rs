@@ -126,7 +126,10 @@ fn adversarial(n: usize) -> Vec<(&'static str, Vec<u8>)> {
         ("APPEND chain", rep(b"\x80\x04]", b"Na", n, b".")),
         ("APPENDS", rep(b"\x80\x04](", b"N", n, b"e.")),
         ("SETITEMS", rep(b"\x80\x04}(", b"NN", n, b"u.")),
-        ("nested APPEND", rep(b"\x80\x04", b"]", n / 2, &rep(b"", b"a", n / 2 - 1, b"."))),
+        (
+            "nested APPEND",
+            rep(b"\x80\x04", b"]", n / 2, &rep(b"", b"a", n / 2 - 1, b".")),
+        ),
         ("MEMOIZE", rep(b"\x80\x04N", b"\x94", n, b".")),
         ("BINPUT", rep(b"\x80\x04N", b"q\x00", n, b".")),
         ("BINGET", rep(b"\x80\x04N\x94", b"h\x00", n, b".")),
@@ -134,8 +137,19 @@ fn adversarial(n: usize) -> Vec<(&'static str, Vec<u8>)> {
         ("LONG_BINPUT leaps", leaps),
         ("SHORT_BINUNICODE", rep(b"\x80\x04", b"\x8c\x00", n, b".")),
         ("SHORT_BINBYTES", rep(b"\x80\x04", b"C\x00", n, b".")),
-        ("BYTEARRAY8", rep(b"\x80\x05", b"\x96\0\0\0\0\0\0\0\0", n, b".")),
-        ("LONG1", rep(b"\x80\x04", b"\x8a\x09\x01\x02\x03\x04\x05\x06\x07\x08\x09", n, b".")),
+        (
+            "BYTEARRAY8",
+            rep(b"\x80\x05", b"\x96\0\0\0\0\0\0\0\0", n, b"."),
+        ),
+        (
+            "LONG1",
+            rep(
+                b"\x80\x04",
+                b"\x8a\x09\x01\x02\x03\x04\x05\x06\x07\x08\x09",
+                n,
+                b".",
+            ),
+        ),
         ("UNICODE escapes", {
             let mut v = b"V".to_vec();
             v.extend(std::iter::repeat_n(&b"\\U0001f600"[..], n / 10).flatten());
@@ -184,7 +198,10 @@ fn vm_memory_is_linear_in_the_input() {
         assert!(r.is_ok(), "{name}: {:?}", r.err());
         for (how, u) in [("slice", slice), ("reader", reader)] {
             let ratio = u.peak.saturating_sub(VM_CONST) as f64 / len as f64;
-            eprintln!("{name:>20} {how:>6}: peak {:>10} = {ratio:5.1}·N + 1 MiB, {} allocations", u.peak, u.allocs);
+            eprintln!(
+                "{name:>20} {how:>6}: peak {:>10} = {ratio:5.1}·N + 1 MiB, {} allocations",
+                u.peak, u.allocs
+            );
             assert!(
                 u.peak <= VM_PER_BYTE * len + VM_CONST,
                 "{name} ({how}): peak {} for {len} bytes",
@@ -199,7 +216,11 @@ fn vm_memory_is_linear_in_the_input() {
     // The fixtures (CPython's own pickles of every protocol) sit far below.
     for (name, data) in fixtures() {
         let (_, u) = measure(|| load_slice(&data).map(|g| g.node_count()));
-        assert!(u.peak <= VM_PER_BYTE * data.len() + VM_CONST, "{name}: {}", u.peak);
+        assert!(
+            u.peak <= VM_PER_BYTE * data.len() + VM_CONST,
+            "{name}: {}",
+            u.peak
+        );
     }
 }
 
@@ -216,7 +237,10 @@ fn vm_work_is_linear_in_the_input() {
         let allocs = ub.allocs as f64 / ua.allocs.max(1) as f64;
         let peak = ub.peak as f64 / ua.peak.max(1) as f64;
         eprintln!("{name:>20}: nodes {ga} → {gb}, allocations ×{allocs:.2}, peak ×{peak:.2}");
-        assert!(ub.allocs <= 2 * ua.allocs + 64, "{name}: allocations ×{allocs:.2}");
+        assert!(
+            ub.allocs <= 2 * ua.allocs + 64,
+            "{name}: allocations ×{allocs:.2}"
+        );
         assert!(ub.peak <= 4 * ua.peak + MIB, "{name}: peak ×{peak:.2}");
     }
 }
@@ -230,7 +254,11 @@ fn lying_lengths_allocate_what_the_input_holds() {
     data.extend(std::iter::repeat_n(b'x', MIB));
     let (r, u) = measure(|| load_slice(&data).map(|_| ()));
     assert_eq!(r.unwrap_err().kind(), ErrorKind::Truncated);
-    assert!(u.peak <= VM_PER_BYTE * data.len() + VM_CONST, "slice: {}", u.peak);
+    assert!(
+        u.peak <= VM_PER_BYTE * data.len() + VM_CONST,
+        "slice: {}",
+        u.peak
+    );
     let (r, u) = measure(|| load_reader(&data[..]).map(|_| ()));
     assert_eq!(r.unwrap_err().kind(), ErrorKind::Truncated);
     assert!(u.peak <= 4 * data.len() + VM_CONST, "reader: {}", u.peak);
@@ -260,17 +288,32 @@ fn json_output_and_memory_are_linear() {
         );
         eprintln!("{name:>20}: output {out:5.1}·N, peak {mem:5.1}·N + 1 MiB");
         worst = (worst.0.max(out), worst.1.max(mem));
-        assert!(json.len() <= JSON_OUT_PER_BYTE * data.len() + 64, "{name}: {} bytes", json.len());
-        assert!(u.peak <= JSON_PER_BYTE * data.len() + MIB, "{name}: peak {}", u.peak);
+        assert!(
+            json.len() <= JSON_OUT_PER_BYTE * data.len() + 64,
+            "{name}: {} bytes",
+            json.len()
+        );
+        assert!(
+            u.peak <= JSON_PER_BYTE * data.len() + MIB,
+            "{name}: peak {}",
+            u.peak
+        );
     }
-    eprintln!("worst: output {:.1}·N, peak {:.1}·N + 1 MiB", worst.0, worst.1);
+    eprintln!(
+        "worst: output {:.1}·N, peak {:.1}·N + 1 MiB",
+        worst.0, worst.1
+    );
     // Sharing is written once: 60 levels of (x, x) render in a few KB, not 2^60 nodes.
     let mut laughs = b"\x80\x02N".to_vec();
     laughs.extend(std::iter::repeat_n(&b"2\x86"[..], 60).flatten());
     laughs.push(b'.');
     let g = load_slice(&laughs).unwrap();
     let (json, u) = measure(|| to_string(&g, &JsonOptions::default()));
-    assert!(json.len() < JSON_OUT_PER_BYTE * laughs.len() + 64, "{}", json.len());
+    assert!(
+        json.len() < JSON_OUT_PER_BYTE * laughs.len() + 64,
+        "{}",
+        json.len()
+    );
     assert!(u.peak < MIB, "{}", u.peak);
 }
 
@@ -285,7 +328,10 @@ fn serde_is_bounded_by_the_expansion_budget() {
     let (r, u) = measure(|| from_graph::<serde_json::Value>(&g).map(|_| ()));
     let err = r.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
-    eprintln!("serde_json::Value over the laughs: peak {}, {} allocations", u.peak, u.allocs);
+    eprintln!(
+        "serde_json::Value over the laughs: peak {}, {} allocations",
+        u.peak, u.allocs
+    );
     // serde_json::Value: at most a few allocations and ~100 bytes per visit.
     assert!(u.allocs <= 4 * 1_000_100, "{}", u.allocs);
     assert!(u.peak <= 160 * 1_000_100, "{}", u.peak);

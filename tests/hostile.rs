@@ -79,8 +79,14 @@ fn truncation_at_every_point_is_truncated_from_slice_and_reader() {
         for end in 0..data.len() {
             let cut = &data[..end];
             for (how, r) in [("slice", load_slice(cut)), ("reader", load_reader(cut))] {
-                let err = r.err().unwrap_or_else(|| panic!("{how}: a cut at {end} loads"));
-                assert_eq!(err.kind(), ErrorKind::Truncated, "{how} cut at {end}: {err}");
+                let err = r
+                    .err()
+                    .unwrap_or_else(|| panic!("{how}: a cut at {end} loads"));
+                assert_eq!(
+                    err.kind(),
+                    ErrorKind::Truncated,
+                    "{how} cut at {end}: {err}"
+                );
                 assert!(err.offset().unwrap() <= end as u64, "{how}: {err}");
             }
         }
@@ -93,13 +99,34 @@ fn truncation_at_every_point_is_truncated_from_slice_and_reader() {
 fn declared_lengths_far_beyond_the_input() {
     let huge = 1u64 << 62;
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("BINBYTES8", [&[0x8e][..], &huge.to_le_bytes(), b"abc."].concat()),
-        ("BINUNICODE8", [&[0x8d][..], &huge.to_le_bytes(), b"abc."].concat()),
-        ("BYTEARRAY8", [&[0x96][..], &huge.to_le_bytes(), b"abc."].concat()),
-        ("BINUNICODE", [&b"X"[..], &u32::MAX.to_le_bytes(), b"abc."].concat()),
-        ("BINBYTES", [&b"B"[..], &u32::MAX.to_le_bytes(), b"abc."].concat()),
-        ("BINSTRING", [&b"T"[..], &i32::MAX.to_le_bytes(), b"abc."].concat()),
-        ("LONG4", [&[0x8b][..], &i32::MAX.to_le_bytes(), b"abc."].concat()),
+        (
+            "BINBYTES8",
+            [&[0x8e][..], &huge.to_le_bytes(), b"abc."].concat(),
+        ),
+        (
+            "BINUNICODE8",
+            [&[0x8d][..], &huge.to_le_bytes(), b"abc."].concat(),
+        ),
+        (
+            "BYTEARRAY8",
+            [&[0x96][..], &huge.to_le_bytes(), b"abc."].concat(),
+        ),
+        (
+            "BINUNICODE",
+            [&b"X"[..], &u32::MAX.to_le_bytes(), b"abc."].concat(),
+        ),
+        (
+            "BINBYTES",
+            [&b"B"[..], &u32::MAX.to_le_bytes(), b"abc."].concat(),
+        ),
+        (
+            "BINSTRING",
+            [&b"T"[..], &i32::MAX.to_le_bytes(), b"abc."].concat(),
+        ),
+        (
+            "LONG4",
+            [&[0x8b][..], &i32::MAX.to_le_bytes(), b"abc."].concat(),
+        ),
     ];
     for (op, body) in cases {
         let data = p4(&body);
@@ -220,7 +247,11 @@ fn check_deep(data: Vec<u8>, levels: usize) {
         drop(owned);
         // The JSON renderer walks it iteratively: linear output, any depth.
         let json = to_string(&g, &JsonOptions::default());
-        assert!(json.len() >= 2 * levels && json.len() < 16 * levels, "{}", json.len());
+        assert!(
+            json.len() >= 2 * levels && json.len() < 16 * levels,
+            "{}",
+            json.len()
+        );
         let mut sink = Counter(0);
         to_writer(
             &g,
@@ -236,13 +267,21 @@ fn check_deep(data: Vec<u8>, levels: usize) {
         // The disassembler's listing is linear too (its indentation stops growing).
         use serde_pickle_vm::dis::{dis_to_string, DisOptions};
         let text = dis_to_string(&data, &DisOptions::default()).unwrap();
-        assert!(text.len() < 600 * data.len(), "{} bytes of listing", text.len());
+        assert!(
+            text.len() < 600 * data.len(),
+            "{} bytes of listing",
+            text.len()
+        );
         // The torch layer's walks over graphs are iterative too.
         assert!(serde_pickle_vm::torch::named_tensors(&g).is_empty());
         drop(g);
         // serde stops at Limits::max_depth, whatever the target.
         let depth = "Limits::max_depth";
-        expect_err(from_slice::<serde_json::Value>(&data), ErrorKind::Limit, depth);
+        expect_err(
+            from_slice::<serde_json::Value>(&data),
+            ErrorKind::Limit,
+            depth,
+        );
         // IgnoredAny skips the value without walking it: fine at any depth.
         assert!(from_slice::<IgnoredAny>(&data).is_ok());
         expect_err(from_slice::<Nest>(&data), ErrorKind::Limit, depth);
@@ -409,7 +448,11 @@ fn cycles_through_serde_name_the_path() {
     let selfish = b"c__main__\nC\n)R2b.";
     let err = small_stack(move || from_slice::<serde_json::Value>(selfish).unwrap_err());
     assert_eq!(err.kind(), ErrorKind::Type, "{err}");
-    assert!(err.message().starts_with("cycle: this object contains itself"), "{err}");
+    assert!(
+        err.message()
+            .starts_with("cycle: this object contains itself"),
+        "{err}"
+    );
     small_stack(move || {
         assert!(from_slice::<Nest>(selfish).is_err());
         assert!(from_slice::<std::collections::HashMap<String, i32>>(selfish).is_err());
@@ -515,7 +558,11 @@ fn memo_abuse() {
         let mut up = Unpickler::with_options(opts.clone());
         expect_err(up.load_slice(data), ErrorKind::Limit, "Limits::max_memo");
         let mut up = Unpickler::with_options(opts.clone());
-        expect_err(up.load_reader(&data[..]), ErrorKind::Limit, "more than 1000");
+        expect_err(
+            up.load_reader(&data[..]),
+            ErrorKind::Limit,
+            "more than 1000",
+        );
     }
     // Overwriting one index a million times is one entry.
     let mut same = p4(b"N");
@@ -592,7 +639,11 @@ fn ext_codes_and_persistent_ids_without_a_handler() {
             &format!("unregistered extension code {code}"),
         );
         assert_eq!(err.offset(), Some(2));
-        expect_err(from_slice::<IgnoredAny>(data), ErrorKind::Unsupported, "extension");
+        expect_err(
+            from_slice::<IgnoredAny>(data),
+            ErrorKind::Unsupported,
+            "extension",
+        );
     }
     // EXT4 with a negative or zero code: a bad argument.
     expect_err(
@@ -642,11 +693,17 @@ mod torch {
         for (i, t) in table.iter_mut().enumerate() {
             let mut c = i as u32;
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
             *t = c;
         }
-        !data.iter().fold(!0u32, |c, &b| table[((c ^ b as u32) & 0xff) as usize] ^ (c >> 8))
+        !data.iter().fold(!0u32, |c, &b| {
+            table[((c ^ b as u32) & 0xff) as usize] ^ (c >> 8)
+        })
     }
 
     /// A minimal zip writer: stored or deflated entries, no data descriptors.
@@ -732,10 +789,19 @@ mod torch {
     #[test]
     fn a_wellformed_handmade_archive_loads() {
         let pkl = tensor_pickle("0", 4, &[2, 2], &[2, 1]);
-        let data: Vec<u8> = [1f32, 2., 3., 4.].iter().flat_map(|f| f.to_le_bytes()).collect();
-        let file = zip(&[("archive/data.pkl", &pkl, false), ("archive/data/0", &data, true)]);
+        let data: Vec<u8> = [1f32, 2., 3., 4.]
+            .iter()
+            .flat_map(|f| f.to_le_bytes())
+            .collect();
+        let file = zip(&[
+            ("archive/data.pkl", &pkl, false),
+            ("archive/data/0", &data, true),
+        ]);
         let c = Checkpoint::from_slice(&file).unwrap();
-        assert_eq!(c.tensor("w").unwrap().to_vec::<f32>().unwrap(), [1., 2., 3., 4.]);
+        assert_eq!(
+            c.tensor("w").unwrap().to_vec::<f32>().unwrap(),
+            [1., 2., 3., 4.]
+        );
     }
 
     #[test]
@@ -743,8 +809,15 @@ mod torch {
         // A storage of 4 MiB of zeros deflates about 1000×.
         let pkl = tensor_pickle("0", 1 << 20, &[1 << 20], &[1]);
         let zeros = vec![0u8; 4 << 20];
-        let file = zip(&[("archive/data.pkl", &pkl, false), ("archive/data/0", &zeros, true)]);
-        assert!(file.len() * 500 < zeros.len(), "ratio {}", zeros.len() / file.len());
+        let file = zip(&[
+            ("archive/data.pkl", &pkl, false),
+            ("archive/data/0", &zeros, true),
+        ]);
+        assert!(
+            file.len() * 500 < zeros.len(),
+            "ratio {}",
+            zeros.len() / file.len()
+        );
         // Opening is lazy: nothing inflates until the tensor is read.
         let c = Checkpoint::from_slice(&file).unwrap();
         assert_eq!(c.tensor("w").unwrap().nbytes(), 4 << 20);
@@ -763,7 +836,10 @@ mod torch {
             .and_then(|c| read_all(&c).map(|_| c))
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
-        assert!(err.to_string().contains("LoadOptions::max_inflated"), "{err}");
+        assert!(
+            err.to_string().contains("LoadOptions::max_inflated"),
+            "{err}"
+        );
         // Allowing both, it is an ordinary (compressed) storage.
         let opts_ok = LoadOptions {
             max_inflate_ratio: 10_000,
@@ -793,7 +869,12 @@ mod torch {
             .unwrap_err();
         assert!(err.to_string().contains("archive/data/0"), "{err}");
         // The pickle itself as a bomb: the same limit.
-        let big_pkl = [&b"\x80\x04\x8e\x00\x00\x40\x00\x00\x00\x00\x00"[..], &zeros, b"."].concat();
+        let big_pkl = [
+            &b"\x80\x04\x8e\x00\x00\x40\x00\x00\x00\x00\x00"[..],
+            &zeros,
+            b".",
+        ]
+        .concat();
         let file = zip(&[("archive/data.pkl", &big_pkl, true)]);
         let bytes = serde_pickle_vm::torch::Bytes::new(file);
         let err = Checkpoint::from_bytes_with(bytes, &opts).unwrap_err();
@@ -817,18 +898,30 @@ mod torch {
         assert!(err.to_string().contains("data.pkl"), "{err}");
         // A storage key that climbs names a member that does not exist.
         let pkl = tensor_pickle("../../../etc/passwd", 2, &[2], &[1]);
-        let file = zip(&[("archive/data.pkl", &pkl, false), ("archive/data/0", &data, false)]);
+        let file = zip(&[
+            ("archive/data.pkl", &pkl, false),
+            ("archive/data/0", &data, false),
+        ]);
         let err = Checkpoint::from_slice(&file).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Format);
-        assert!(err.to_string().contains("archive/data/../../../etc/passwd"), "{err}");
+        assert!(
+            err.to_string().contains("archive/data/../../../etc/passwd"),
+            "{err}"
+        );
     }
 
     #[test]
     fn tensors_that_lie_about_their_extent() {
-        let data: Vec<u8> = [1f32, 2., 3., 4.].iter().flat_map(|f| f.to_le_bytes()).collect();
+        let data: Vec<u8> = [1f32, 2., 3., 4.]
+            .iter()
+            .flat_map(|f| f.to_le_bytes())
+            .collect();
         let load = |shape: &[i64], stride: &[i64], numel: u32| {
             let pkl = tensor_pickle("0", numel, shape, stride);
-            let file = zip(&[("archive/data.pkl", &pkl, false), ("archive/data/0", &data, false)]);
+            let file = zip(&[
+                ("archive/data.pkl", &pkl, false),
+                ("archive/data/0", &data, false),
+            ]);
             Checkpoint::from_slice(&file).and_then(|c| read_all(&c).map(|_| c))
         };
         for (shape, stride, numel, needle) in [
@@ -861,13 +954,19 @@ mod torch {
         // lazily, its size is known before anything is read, and reading it fails with
         // an error instead of aborting (the torch fuzzer's JSON rendering hashed one).
         let pkl = tensor_pickle("0", 4, &[1 << 22, 1 << 22], &[0, 0]);
-        let file = zip(&[("archive/data.pkl", &pkl, false), ("archive/data/0", &data, false)]);
+        let file = zip(&[
+            ("archive/data.pkl", &pkl, false),
+            ("archive/data/0", &data, false),
+        ]);
         let c = Checkpoint::from_slice(&file).unwrap();
         let t = c.tensor("w").unwrap();
         assert_eq!(t.nbytes(), 1 << 46);
         let err = t.sha256().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
-        assert!(err.message().contains("more than can be allocated"), "{err}");
+        assert!(
+            err.message().contains("more than can be allocated"),
+            "{err}"
+        );
         let json = to_string(c.graph(), &JsonOptions::default());
         assert!(json.contains("more than can be allocated"), "{json}");
     }
@@ -924,7 +1023,7 @@ fn fuzz_regressions() {
 fn replay(target: &str, data: &[u8]) {
     match target {
         "vm" => {
-            for g in [load_slice(data).ok(), load_reader(data).ok().map(|g| g)]
+            for g in [load_slice(data).ok(), load_reader(data).ok()]
                 .into_iter()
                 .flatten()
             {

@@ -43,7 +43,10 @@ mod serde_bytes_like {
                 fn visit_bytes<E>(self, v: &[u8]) -> Result<Buf, E> {
                     Ok(Buf(v.to_vec()))
                 }
-                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Buf, A::Error> {
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut a: A,
+                ) -> Result<Buf, A::Error> {
                     let mut out = Vec::new();
                     while let Some(b) = a.next_element::<u8>()? {
                         out.push(b);

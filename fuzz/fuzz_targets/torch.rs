@@ -33,7 +33,9 @@ fuzz_target!(|data: &[u8]| {
         max_inflated: 256 << 20,
         ..LoadOptions::default()
     };
-    if let Ok(c) = Checkpoint::from_bytes_with(serde_pickle_vm::torch::Bytes::new(data.to_vec()), &opts) {
+    if let Ok(c) =
+        Checkpoint::from_bytes_with(serde_pickle_vm::torch::Bytes::new(data.to_vec()), &opts)
+    {
         exercise(&c);
     }
     if let Ok(c) = Checkpoint::from_reader_with(std::io::Cursor::new(data.to_vec()), &opts) {
