@@ -13,6 +13,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::{self, Opcode};
 use crate::pyrepr::{bytearray_repr, bytes_repr, codepoints_repr, float_repr, str_repr};
 
+/// Most open MARKs that indent a line: deeper lines stay at this indentation (pickletools
+/// keeps going, but no real pickle comes near, and a million MARKs would make its listing
+/// terabytes long).
+const MAX_INDENT: usize = 100;
+
 /// How [`dis`] lays out its listing; the defaults match `pickletools.dis(data, out)`.
 ///
 /// ```
@@ -25,7 +30,8 @@ pub struct DisOptions {
     /// The column hint for the one-line opcode descriptions; `0` leaves them out and
     /// `30` is what `python -m pickletools -a` uses (pickletools' `annotate`).
     pub annotate: usize,
-    /// Blanks of indentation per open MARK (pickletools' `indentlevel`, default 4).
+    /// Blanks of indentation per open MARK (pickletools' `indentlevel`, default 4), for
+    /// up to 100 open MARKs.
     pub indent: usize,
 }
 
@@ -1268,7 +1274,9 @@ fn step(s: Step<'_, '_>) -> Result<()> {
     let code_repr = &code_repr[1..code_repr.len() - 1];
     let mut line = String::with_capacity(64);
     let _ = write!(line, "{code_repr:<4} ");
-    for _ in 0..markstack.len() {
+    // pickletools indents by every open MARK; past MAX_INDENT marks the indentation stops
+    // growing, so a hostile stream of MARKs cannot make the listing quadratic.
+    for _ in 0..markstack.len().min(MAX_INDENT) {
         line.push_str(indent);
     }
     line.push_str(op.name);

@@ -10,10 +10,16 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
 
+/// Deepest indentation of the pretty layout, in levels: deeper values are written at
+/// this indentation (the JSON is the same; only the blanks differ from Python's
+/// `json.dumps(indent=2)`, which could not render such depths anyway).
+const MAX_INDENT: usize = 100;
+
 /// Layout of the rendering.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JsonOptions {
-    /// Indent with two spaces per level, as Python's `json.dumps(..., indent=2)`.
+    /// Indent with two spaces per level, as Python's `json.dumps(..., indent=2)`, up to
+    /// 100 levels (deeper levels stay at that indentation, keeping the output linear).
     /// Off: compact, no spaces (the canonical form the fixtures use).
     pub pretty: bool,
     /// Print the elements of tensors and numpy arrays as nested JSON arrays (`"data"`)
@@ -214,7 +220,9 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
     fn newline(&mut self) {
         if self.pretty {
             self.out.write_char('\n').ok();
-            for _ in 0..self.first.len() {
+            // Indentation stops growing at MAX_INDENT levels, so a hostile nesting (a
+            // million levels from 2 MB of pickle) cannot make the output quadratic.
+            for _ in 0..self.first.len().min(MAX_INDENT) {
                 self.out.write_str("  ").ok();
             }
         }

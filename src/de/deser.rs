@@ -351,7 +351,12 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
                     return self.visit_map_from(Vec::new(), Some(pairs), visitor);
                 }
                 match obj.state {
-                    Some(s) if s != Slot::None => self.child(s)?.deserialize_any(visitor),
+                    Some(s) if s != Slot::None => {
+                        // The object is on the path while its state is walked: a state
+                        // that is (or holds) the object itself is a cycle, not a loop.
+                        let _guard = self.walk.descend(self.v)?;
+                        self.child(s)?.deserialize_any(visitor)
+                    }
                     _ => match self.seq_source() {
                         Some(src) => self.visit_seq_from(src, visitor, false),
                         None => visitor.visit_unit(),
@@ -636,6 +641,8 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
         };
         let label = if m.args { "[0]" } else { ".__state__" };
         let inner = inner.unwrap_or(Slot::None);
+        // On the path while its argument or state is walked (a self-reference is a cycle).
+        let _guard = self.walk.descend(self.v)?;
         let child = self.child(inner)?;
         let at = child.v;
         visitor

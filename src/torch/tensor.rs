@@ -194,7 +194,19 @@ impl Tensor {
             return Ok(Cow::Borrowed(&bytes[start..start + len]));
         }
         let size = self.dtype.size();
-        let mut out = Vec::with_capacity(self.nbytes());
+        // A stride-0 view (torch's `expand`) of a few bytes may describe terabytes: ask,
+        // and fail with an error rather than abort when the memory is not there.
+        let mut out = Vec::new();
+        out.try_reserve_exact(self.nbytes()).map_err(|_| {
+            Error::new(
+                ErrorKind::Limit,
+                format!(
+                    "tensor of shape {:?} needs {} bytes in row-major order, more than can be allocated",
+                    self.shape,
+                    self.nbytes()
+                ),
+            )
+        })?;
         self.for_each_offset(|byte| out.extend_from_slice(&bytes[byte..byte + size]));
         if swap {
             let c = self.dtype.component_size();

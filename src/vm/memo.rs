@@ -1,6 +1,7 @@
 //! The memo: PUT/MEMOIZE store a value under an index, GET reads it back. Dense indices
 //! (what picklers write) live in a vector; a sparse index (LONG_BINPUT 4294967295) goes
-//! to a map, so a hostile index never allocates more than the entries really stored.
+//! to a map, so a hostile index never allocates more than in proportion to the entries
+//! really stored.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::{NodeId, Slot};
@@ -49,7 +50,10 @@ impl Memo {
             if is_empty(&std::mem::replace(&mut self.dense[i], value)) {
                 self.len += 1;
             }
-        } else if (i as u64) == index && i <= self.dense.len() * 2 + 4096 {
+        } else if (i as u64) == index && i <= self.len * 2 + 4096 {
+            // Grow the dense part in proportion to the entries really stored, not to its
+            // own length (which indices leaping ahead would double with every PUT: 20
+            // LONG_BINPUTs asked for 64 GiB): it stays under 2 × entries + 4097 slots.
             self.dense.resize(i + 1, EMPTY);
             self.dense[i] = value;
             self.len += 1;
