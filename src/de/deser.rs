@@ -139,12 +139,17 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         let guard = self.walk.descend(self.v)?;
         let mut seq = SlotSeq::new(self.walk, self.v.graph(), slots);
         seq._guard = Some(guard);
-        if exact {
-            visit_exact(seq, visitor)
-        } else {
-            // By value: no `&mut` forwarding frame per element.
-            visitor.visit_seq(seq)
-        }
+        // Every level of nesting passes here or in `visit_map_from`: grow the stack
+        // on demand so that no target type, however large its frames, can overflow it
+        // before `Limits::max_depth` stops the walk.
+        stacker::maybe_grow(RED_ZONE, STACK_CHUNK, move || {
+            if exact {
+                visit_exact(seq, visitor)
+            } else {
+                // By value: no `&mut` forwarding frame per element.
+                visitor.visit_seq(seq)
+            }
+        })
     }
 
     /// The pairs a map request reads: a dict's, an object's state dict's, or the pairs
@@ -171,13 +176,8 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         visitor: V,
     ) -> Result<V::Value> {
         let guard = self.walk.descend(self.v)?;
-        visitor.visit_map(PairMap::new(
-            self.walk,
-            self.v.graph(),
-            special,
-            pairs,
-            Some(guard),
-        ))
+        let map = PairMap::new(self.walk, self.v.graph(), special, pairs, Some(guard));
+        stacker::maybe_grow(RED_ZONE, STACK_CHUNK, move || visitor.visit_map(map))
     }
 
     /// A struct (or struct variant) from this value; `magic` is the container's (or the
@@ -399,6 +399,11 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         })
     }
 }
+
+/// Stack left below which a nested container gets a fresh stack segment.
+const RED_ZONE: usize = 128 * 1024;
+/// Size of each fresh segment.
+const STACK_CHUNK: usize = 2 * 1024 * 1024;
 
 fn visit_pair<'de, V: Visitor<'de>>(re: f64, im: f64, visitor: V) -> Result<V::Value> {
     let mut seq = de::value::SeqDeserializer::<_, Error>::new([re, im].into_iter());
