@@ -477,3 +477,19 @@ fn into_owned_keeps_strings() {
         want
     );
 }
+
+/// Fuzzer finding: a `datetime.timezone(timedelta(days=1367695360))` overflowed the
+/// UTC-offset arithmetic (a panic with overflow checks). It now stays a generic object.
+#[test]
+fn huge_timezone_offset_does_not_overflow() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/regressions/vm/timezone-timedelta-overflow.pkl"
+    ))
+    .unwrap();
+    // Loads (or fails cleanly) and renders without a panic.
+    if let Ok(g) = load_slice(&data) {
+        let _ = serde_pickle_vm::json::to_string(&g, &Default::default());
+    }
+    let _ = load_reader(&data[..]);
+}
