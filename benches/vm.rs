@@ -160,7 +160,11 @@ fn bench_vm(c: &mut Criterion) {
     group.bench_function("json_records_200k", |b| {
         let data = data.get_or_insert_with(|| checked_input("records_200k"));
         let graph = serde_pickle_vm::load_slice(data).unwrap();
-        b.iter(|| serde_pickle_vm::json::to_string(black_box(&graph), &Default::default()).len())
+        b.iter(|| {
+            serde_pickle_vm::json::to_string(black_box(&graph), &Default::default())
+                .unwrap()
+                .len()
+        })
     });
 
     // Streaming load of the records from an in-memory reader (strings are copied).

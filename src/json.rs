@@ -5,6 +5,7 @@
 //! The walk is iterative (an explicit work stack), so graphs of any depth render without
 //! growing the call stack; its work is linear in the size of the graph.
 
+use crate::error::{Error, ErrorKind, Result};
 use crate::value::{Emulated, Graph, Node, NodeId, Object, Slot};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -25,34 +26,64 @@ pub struct JsonOptions {
     /// Print the elements of tensors and numpy arrays as nested JSON arrays (`"data"`)
     /// instead of their `"sha256"` (`pickle-vm json --data`).
     pub data: bool,
+    /// Most bytes of strings, byte strings, big ints and global names to write, counting
+    /// a value each time it is written; `None` means 64 × the pickle's size
+    /// ([`Graph::input_len`]) + 64 MiB. Such values have no identity in the JSON (see
+    /// `JSON.md`), so a large string memoized once and fetched many times is written in
+    /// full at each reference: this budget turns that blow-up (a 100 KB string fetched
+    /// 50,000 times from 200 KB of pickle is 5 GB of JSON) into an
+    /// [`ErrorKind::Limit`] error. Shared containers are written once and never count twice.
+    pub max_expanded_bytes: Option<u64>,
 }
 
 /// Renders the graph as JSON text (no trailing newline).
+///
+/// Fails only when the text would exceed the byte budget
+/// ([`JsonOptions::max_expanded_bytes`]).
 ///
 /// ```
 /// use serde_pickle_vm::json::{to_string, JsonOptions};
 /// // L = []; L.append(L), protocol 2
 /// let graph = serde_pickle_vm::load_slice(b"\x80\x02]q\x00h\x00a.").unwrap();
-/// assert_eq!(to_string(&graph, &JsonOptions::default()), r#"{"id":0,"value":[{"ref":0}]}"#);
+/// assert_eq!(to_string(&graph, &JsonOptions::default())?, r#"{"id":0,"value":[{"ref":0}]}"#);
+/// # Ok::<(), serde_pickle_vm::Error>(())
 /// ```
-pub fn to_string(graph: &Graph<'_>, options: &JsonOptions) -> String {
+pub fn to_string(graph: &Graph<'_>, options: &JsonOptions) -> Result<String> {
     let mut out = String::new();
-    Renderer::new(graph, options, &mut out).run();
-    out
+    let mut r = Renderer::new(graph, options, &mut out);
+    r.run();
+    match r.error.take() {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }
 
-/// Renders the graph as JSON text into `w`, flushing as it goes.
-pub fn to_writer<W: io::Write>(
-    graph: &Graph<'_>,
-    options: &JsonOptions,
-    w: &mut W,
-) -> io::Result<()> {
+/// Renders the graph as JSON text into `w`, flushing as it goes (memory stays small
+/// whatever the size of the output).
+///
+/// Errors are the writer's ([`ErrorKind::Io`]) or the byte budget's
+/// ([`JsonOptions::max_expanded_bytes`], [`ErrorKind::Limit`]); what was written before
+/// the error stays written.
+///
+/// ```
+/// use serde_pickle_vm::json::{to_writer, JsonOptions};
+/// let graph = serde_pickle_vm::load_slice(b"\x80\x04\x8c\x02hi\x94.").unwrap();
+/// let mut out = Vec::new();
+/// to_writer(&graph, &JsonOptions::default(), &mut out)?;
+/// assert_eq!(out, b"\"hi\"");
+/// # Ok::<(), serde_pickle_vm::Error>(())
+/// ```
+pub fn to_writer<W: io::Write>(graph: &Graph<'_>, options: &JsonOptions, w: &mut W) -> Result<()> {
     // Render in chunks so huge graphs do not need one huge string.
     let mut r = Renderer::new(graph, options, String::with_capacity(1 << 16));
     loop {
         let done = r.run_some(1 << 14);
-        w.write_all(r.out.as_bytes())?;
+        w.write_all(r.out.as_bytes())
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the JSON: {e}")))?;
         r.out.clear();
+        if let Some(e) = r.error.take() {
+            return Err(e);
+        }
         if done {
             return Ok(());
         }
@@ -184,12 +215,23 @@ struct Renderer<'g, 'de, W> {
     first: Vec<bool>,
     /// The next value follows a key, so it takes no separator.
     after_key: bool,
+    /// Bytes of text scalars left to write (`JsonOptions::max_expanded_bytes`).
+    bytes_left: u64,
+    bytes_budget: u64,
+    /// Set when the budget ran out; the walk stops.
+    error: Option<Error>,
     out: W,
 }
 
 impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
     fn new(graph: &'g Graph<'de>, options: &JsonOptions, out: W) -> Self {
+        let bytes_budget = options
+            .max_expanded_bytes
+            .unwrap_or_else(|| crate::options::default_expanded_bytes(graph.input_len()));
         Renderer {
+            bytes_left: bytes_budget,
+            bytes_budget,
+            error: None,
             graph,
             pretty: options.pretty,
             data: options.data,
@@ -298,8 +340,35 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
         }
     }
 
+    /// Counts the text `slot` carries against the byte budget; when it runs out, records
+    /// the error and stops the walk.
+    fn charge(&mut self, slot: Slot) -> bool {
+        let bytes = self.graph.scalar_bytes(slot);
+        if bytes <= self.bytes_left {
+            self.bytes_left -= bytes;
+            return true;
+        }
+        self.error = Some(Error::new(
+            ErrorKind::Limit,
+            format!(
+                "JSON expansion limit reached: more than {} bytes of strings and bytes to write \
+                 (a string has no identity in the JSON, so a shared one is written at each \
+                 reference); raise JsonOptions::max_expanded_bytes \
+                 (pickle-vm json --max-expanded-bytes) to allow more",
+                self.bytes_budget
+            ),
+        ));
+        self.tasks.clear();
+        false
+    }
+
     /// Writes `slot`, pushing tasks for its contents.
     fn value(&mut self, slot: Slot) {
+        if let Slot::Str(_) = slot {
+            if !self.charge(slot) {
+                return;
+            }
+        }
         let id = match slot {
             Slot::None => return self.raw("null"),
             Slot::Bool(b) => return self.raw(if b { "true" } else { "false" }),
@@ -323,6 +392,9 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
                 self.wrap_close();
                 return;
             }
+            if !self.charge(slot) {
+                return;
+            }
             let n = self.ids.len();
             self.ids.insert(id, n);
             self.wrap_open();
@@ -334,6 +406,9 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             // The node is the wrapper's value; close the wrapper after it.
             self.tasks.push(Task::Close('}'));
             self.node(id);
+            return;
+        }
+        if !self.charge(slot) {
             return;
         }
         self.node(id);

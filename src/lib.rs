@@ -20,7 +20,7 @@
 //! assert_eq!(a.get(0).and_then(|v| v.as_i64()), Some(1));
 //! assert_eq!(a.get(2).and_then(|v| v.as_str()), Some("x"));
 //! assert_eq!(
-//!     serde_pickle_vm::json::to_string(&graph, &Default::default()),
+//!     serde_pickle_vm::json::to_string(&graph, &Default::default())?,
 //!     r#"{"dict":[["a",[1,{"float":2.5},"x"]]]}"#
 //! );
 //! # Ok::<(), serde_pickle_vm::Error>(())

@@ -14,17 +14,20 @@ pub use crate::vm::text::{Encoding, Errors};
 ///
 /// * loading N bytes (slice or reader) peaks at **≤ 96·N + 1 MiB** (worst seen 72·N, a
 ///   stream of 3-byte REDUCEs), and doubling N at most doubles the allocations;
-/// * the compact JSON rendering is **≤ 32·N** bytes and peaks at **≤ 320·N + 1 MiB**
-///   (deep nesting costs a few work items per level); shared containers are written once;
+/// * the compact JSON rendering is **≤ 32·N** bytes, plus the copies of shared strings
+///   (capped by the byte budget below), and peaks at **≤ 320·N + 1 MiB** (deep nesting
+///   costs a few work items per level); shared containers are written once;
 /// * a serde walk visits at most [`max_expansion`](Self::max_expansion) nodes, so what it
 ///   allocates is proportional to that budget (for `serde_json::Value`, ~128 bytes a
 ///   visit), however much sharing the pickle has; nesting stops at
 ///   [`max_depth`](Self::max_depth), which fits a 2 MiB thread stack.
 ///
-/// Not yet bounded: a large *string* that is shared (memoized once, fetched many times)
-/// is copied in full at each reference by the JSON rendering and by serde, since strings
-/// carry no identity and the expansion budget counts nodes, not bytes (see
-/// ARCHITECTURE.md, "Resource bounds").
+/// * a serde walk also delivers at most [`max_expanded_bytes`](Self::max_expanded_bytes)
+///   bytes of strings, byte strings, big ints and global names: these carry no identity,
+///   so a large string memoized once and fetched many times is copied at each reference
+///   (a 100 KB string fetched 50,000 times from 200 KB of pickle would be 5 GB); the
+///   JSON rendering has the same budget
+///   ([`JsonOptions::max_expanded_bytes`](crate::json::JsonOptions::max_expanded_bytes)).
 ///
 /// ```
 /// use serde_pickle_vm::{Limits, Options};
@@ -54,6 +57,19 @@ pub struct Limits {
     /// stops a "billion laughs" (60 levels of `[x, x]` in 130 bytes) with an error
     /// instead of 2^60 copies.
     pub max_expansion: Option<u64>,
+    /// How many bytes of strings, byte strings, big ints (their decimal digits) and
+    /// global names a serde walk may deliver in all, counting a shared value each time it
+    /// is reached; `None` means 64 × the pickle's size ([`Graph::input_len`]) + 64 MiB.
+    /// Unshared data stays far below (every byte delivered was read once from the
+    /// input), so this only stops a large string copied at many references.
+    ///
+    /// [`Graph::input_len`]: crate::Graph::input_len
+    pub max_expanded_bytes: Option<u64>,
+}
+
+/// The default byte budget for a graph read from `input_len` bytes: 64 × input + 64 MiB.
+pub(crate) fn default_expanded_bytes(input_len: u64) -> u64 {
+    input_len.saturating_mul(64).saturating_add(64 << 20)
 }
 
 impl Default for Limits {
@@ -64,6 +80,7 @@ impl Default for Limits {
             max_alloc: 16 << 30,
             max_int_digits: 4300,
             max_expansion: None,
+            max_expanded_bytes: None,
         }
     }
 }

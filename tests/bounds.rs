@@ -281,7 +281,7 @@ fn json_output_and_memory_are_linear() {
         let at = if data.starts_with(b"\x80") { 2 } else { 0 };
         let data = [&data[..at], b"(", &data[at..data.len() - 1], b"l."].concat();
         let g = load_slice(&data).unwrap();
-        let (json, u) = measure(|| to_string(&g, &JsonOptions::default()));
+        let (json, u) = measure(|| to_string(&g, &JsonOptions::default()).unwrap());
         let (out, mem) = (
             json.len() as f64 / data.len() as f64,
             u.peak.saturating_sub(MIB) as f64 / data.len() as f64,
@@ -308,7 +308,7 @@ fn json_output_and_memory_are_linear() {
     laughs.extend(std::iter::repeat_n(&b"2\x86"[..], 60).flatten());
     laughs.push(b'.');
     let g = load_slice(&laughs).unwrap();
-    let (json, u) = measure(|| to_string(&g, &JsonOptions::default()));
+    let (json, u) = measure(|| to_string(&g, &JsonOptions::default()).unwrap());
     assert!(
         json.len() < JSON_OUT_PER_BYTE * laughs.len() + 64,
         "{}",

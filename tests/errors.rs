@@ -454,7 +454,8 @@ fn into_owned_keeps_strings() {
         "/fixtures/pickles/emulated_mix.p4.pkl"
     ))
     .unwrap();
-    let want = serde_pickle_vm::json::to_string(&load_slice(&data).unwrap(), &Default::default());
+    let want =
+        serde_pickle_vm::json::to_string(&load_slice(&data).unwrap(), &Default::default()).unwrap();
     let owned = {
         let copy = data.clone();
         let g = load_slice(&copy).unwrap().into_owned();
@@ -462,7 +463,7 @@ fn into_owned_keeps_strings() {
         g
     };
     assert_eq!(
-        serde_pickle_vm::json::to_string(&owned, &Default::default()),
+        serde_pickle_vm::json::to_string(&owned, &Default::default()).unwrap(),
         want
     );
     let dict = std::fs::read(concat!(
@@ -471,9 +472,9 @@ fn into_owned_keeps_strings() {
     ))
     .unwrap();
     let g = load_slice(&dict).unwrap();
-    let want = serde_pickle_vm::json::to_string(&g, &Default::default());
+    let want = serde_pickle_vm::json::to_string(&g, &Default::default()).unwrap();
     assert_eq!(
-        serde_pickle_vm::json::to_string(&g.into_owned(), &Default::default()),
+        serde_pickle_vm::json::to_string(&g.into_owned(), &Default::default()).unwrap(),
         want
     );
 }

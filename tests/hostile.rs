@@ -246,31 +246,11 @@ fn check_deep(data: Vec<u8>, levels: usize) {
         let owned = load_reader(&data[..]).unwrap();
         drop(owned);
         // The JSON renderer walks it iteratively: linear output, any depth.
-        let json = to_string(&g, &JsonOptions::default());
+        let json = to_string(&g, &JsonOptions::default()).unwrap();
         assert!(
             json.len() >= 2 * levels && json.len() < 16 * levels,
             "{}",
             json.len()
-        );
-        let mut sink = Counter(0);
-        to_writer(
-            &g,
-            &JsonOptions {
-                pretty: true,
-                data: true,
-            },
-            &mut sink,
-        )
-        .unwrap();
-        // At worst each character of the compact form opens a line indented 100 levels.
-        assert!(sink.0 < 202 * json.len(), "{} bytes of pretty JSON", sink.0);
-        // The disassembler's listing is linear too (its indentation stops growing).
-        use serde_pickle_vm::dis::{dis_to_string, DisOptions};
-        let text = dis_to_string(&data, &DisOptions::default()).unwrap();
-        assert!(
-            text.len() < 600 * data.len(),
-            "{} bytes of listing",
-            text.len()
         );
         // The torch layer's walks over graphs are iterative too.
         assert!(serde_pickle_vm::torch::named_tensors(&g).is_empty());
@@ -318,6 +298,32 @@ fn check_deep(data: Vec<u8>, levels: usize) {
     });
 }
 
+/// Pretty JSON and the disassembly indent by depth: linear all the same (the
+/// indentation stops growing), shown at 200,000 levels to keep debug runs quick.
+#[test]
+fn pretty_json_and_dis_of_deep_nesting_are_linear() {
+    use serde_pickle_vm::dis::{dis_to_string, DisOptions};
+    for data in [deep_marks(DEEP / 5), deep_appends(DEEP / 5)] {
+        let g = load_slice(&data).unwrap();
+        let compact = to_string(&g, &JsonOptions::default()).unwrap().len();
+        let mut sink = Counter(0);
+        let pretty = JsonOptions {
+            pretty: true,
+            data: true,
+            ..JsonOptions::default()
+        };
+        to_writer(&g, &pretty, &mut sink).unwrap();
+        // At worst each character of the compact form opens a line indented 100 levels.
+        assert!(sink.0 < 202 * compact, "{} bytes of pretty JSON", sink.0);
+        let text = dis_to_string(&data, &DisOptions::default()).unwrap();
+        assert!(
+            text.len() < 600 * data.len(),
+            "{} bytes of listing",
+            text.len()
+        );
+    }
+}
+
 #[test]
 fn a_million_levels_of_mark_list() {
     check_deep(deep_marks(DEEP), DEEP);
@@ -329,27 +335,30 @@ fn a_million_levels_of_append() {
 }
 
 #[test]
-fn a_million_levels_of_setitem() {
-    check_deep(deep_dicts(DEEP), DEEP);
+fn deep_setitem() {
+    // 200,000 levels: the million-level cases above cover the walks; this one adds dicts.
+    check_deep(deep_dicts(DEEP / 5), DEEP / 5);
 }
 
 #[test]
-fn a_million_levels_of_tuples_and_objects() {
+fn deep_tuples_and_objects() {
+    // 200,000 levels: the million-level cases above cover the walks.
+    const LEVELS: usize = DEEP / 5;
     // TUPLE1 chains and REDUCE chains (objects whose argument is the object below).
     let mut tuples = b"\x80\x02N".to_vec();
-    tuples.extend(std::iter::repeat_n(0x85, DEEP));
+    tuples.extend(std::iter::repeat_n(0x85, LEVELS));
     tuples.push(b'.');
-    check_deep(tuples, DEEP);
+    check_deep(tuples, LEVELS);
     // Objects whose one argument is the object below: C(C(C(…None…))).
     let mut objs2 = b"\x80\x02".to_vec();
-    objs2.extend(std::iter::repeat_n(&b"c__main__\nC\n"[..], DEEP).flatten());
+    objs2.extend(std::iter::repeat_n(&b"c__main__\nC\n"[..], LEVELS).flatten());
     objs2.push(b'N');
-    objs2.extend(std::iter::repeat_n(&b"\x85R"[..], DEEP).flatten());
+    objs2.extend(std::iter::repeat_n(&b"\x85R"[..], LEVELS).flatten());
     objs2.push(b'.');
     small_stack(move || {
         let g = load_slice(&objs2).unwrap();
-        let json = to_string(&g, &JsonOptions::default());
-        assert!(json.len() > DEEP);
+        let json = to_string(&g, &JsonOptions::default()).unwrap();
+        assert!(json.len() > LEVELS);
         expect_err(
             from_slice::<serde_json::Value>(&objs2),
             ErrorKind::Limit,
@@ -399,7 +408,7 @@ fn exponential_sharing_renders_linearly_and_serde_stops() {
         assert!(data.len() < 1200, "{}", data.len());
         let g = load_slice(&data).unwrap();
         // JSON writes each shared node once and refers to it after: linear output.
-        let json = to_string(&g, &JsonOptions::default());
+        let json = to_string(&g, &JsonOptions::default()).unwrap();
         assert!(json.len() < 100 * 60, "{} bytes of JSON", json.len());
         assert!(json.contains(r#"{"ref":"#), "{json}");
         // serde copies shared nodes: the expansion budget stops it.
@@ -471,32 +480,116 @@ fn cycles_through_serde_name_the_path() {
     assert!(err.message().starts_with("cycle"), "{err}");
     // The graph keeps the cycle; JSON writes it with a ref.
     let g = load_slice(dict).unwrap();
-    let json = to_string(&g, &JsonOptions::default());
+    let json = to_string(&g, &JsonOptions::default()).unwrap();
     assert!(json.starts_with(r#"{"id":0,"value":"#), "{json}");
     assert!(json.contains(r#"[1,{"ref":0}]"#), "{json}");
 }
 
-/// A 100 KB string memoized once and fetched 50,000 times (200 KB of pickle): strings
-/// have no identity, so the JSON rendering and serde copy it at every reference — 5 GB.
-/// Ignored until the expansion budget weighs bytes and the JSON contract refers to large
-/// shared scalars (ARCHITECTURE.md, "Resource bounds", known gap).
-#[test]
-#[ignore = "known gap: shared large strings are copied at each reference"]
-fn shared_large_strings_are_bounded() {
-    let len = 100_000usize;
+/// A 100 KB string memoized once and fetched `refs` times (BINGET), in a list.
+fn shared_string(len: usize, refs: usize) -> Vec<u8> {
     let mut data = b"\x80\x04(\x8d".to_vec();
     data.extend_from_slice(&(len as u64).to_le_bytes());
     data.extend(std::iter::repeat_n(b'x', len));
     data.push(0x94);
-    data.extend(std::iter::repeat_n(&b"h\x00"[..], 50_000).flatten());
+    data.extend(std::iter::repeat_n(&b"h\x00"[..], refs - 1).flatten());
     data.extend_from_slice(b"l.");
+    data
+}
+
+/// A string or byte string has no identity (in the JSON, and for serde), so one that the
+/// memo shares is copied at every reference: 100 KB fetched 50,000 times from 200 KB of
+/// pickle would be 5 GB. Both walks weigh the bytes they copy against a budget that
+/// scales with the input (64 × N + 64 MiB by default).
+#[test]
+fn shared_large_strings_are_bounded() {
+    let data = shared_string(100_000, 50_000);
     let g = load_slice(&data).unwrap();
-    let json = to_string(&g, &JsonOptions::default());
-    assert!(json.len() < 64 * data.len(), "{} bytes of JSON", json.len());
+    assert_eq!(g.input_len(), data.len() as u64);
+    // JSON: an error naming the budget, from to_string and from to_writer (which stops
+    // after writing about the budget).
     expect_err(
-        serde_pickle_vm::from_graph::<Vec<String>>(&g),
+        to_string(&g, &JsonOptions::default()),
         ErrorKind::Limit,
-        "Limits::max_expansion",
+        "JsonOptions::max_expanded_bytes",
+    );
+    let mut sink = Counter(0);
+    expect_err(
+        to_writer(&g, &JsonOptions::default(), &mut sink),
+        ErrorKind::Limit,
+        "JSON expansion limit",
+    );
+    let budget = 64 * data.len() + (64 << 20);
+    assert!(sink.0 < budget + (1 << 20), "{} bytes written", sink.0);
+    // serde: into owned and into borrowed strings alike.
+    for err in [
+        serde_pickle_vm::from_graph::<Vec<String>>(&g).map(|_| ()),
+        from_slice::<Vec<&str>>(&data).map(|_| ()),
+        from_reader::<_, serde_json::Value>(&data[..]).map(|_| ()),
+    ] {
+        expect_err(err, ErrorKind::Limit, "Limits::max_expanded_bytes");
+    }
+    // Skipping the value copies nothing.
+    assert!(from_slice::<IgnoredAny>(&data).is_ok());
+
+    // The same with bytes, shared by DUP (no memo at all): 1 byte a copy.
+    let mut dup = b"\x80\x04(\x8e".to_vec();
+    dup.extend_from_slice(&100_000u64.to_le_bytes());
+    dup.extend(std::iter::repeat_n(b'y', 100_000));
+    dup.extend(std::iter::repeat_n(b'2', 50_000));
+    dup.extend_from_slice(b"l.");
+    let g = load_slice(&dup).unwrap();
+    expect_err(
+        to_string(&g, &JsonOptions::default()),
+        ErrorKind::Limit,
+        "max_expanded_bytes",
+    );
+    expect_err(
+        from_slice::<Vec<serde_bytes::ByteBuf>>(&dup),
+        ErrorKind::Limit,
+        "Limits::max_expanded_bytes",
+    );
+
+    // A few references are ordinary data: well within the default budget.
+    let few = shared_string(100_000, 100);
+    let g = load_slice(&few).unwrap();
+    assert!(to_string(&g, &JsonOptions::default()).unwrap().len() > 100 * 100_000);
+    assert_eq!(from_slice::<Vec<&str>>(&few).unwrap().len(), 100);
+    // The budgets are settings: lowered, the few references fail; raised, the many pass.
+    let tight = Options {
+        limits: Limits {
+            max_expanded_bytes: Some(1_000_000),
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    expect_err(
+        from_slice_with_options::<Vec<&str>>(&few, &tight),
+        ErrorKind::Limit,
+        "more than 1000000 bytes",
+    );
+    let tight_json = JsonOptions {
+        max_expanded_bytes: Some(1_000_000),
+        ..JsonOptions::default()
+    };
+    expect_err(
+        to_string(&g, &tight_json),
+        ErrorKind::Limit,
+        "more than 1000000 bytes",
+    );
+    let many = shared_string(2_000, 50_000);
+    let roomy = Options {
+        limits: Limits {
+            max_expanded_bytes: Some(1 << 30),
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    assert!(from_slice::<Vec<&str>>(&many).is_err());
+    assert_eq!(
+        from_slice_with_options::<Vec<&str>>(&many, &roomy)
+            .unwrap()
+            .len(),
+        50_000
     );
 }
 
@@ -514,6 +607,20 @@ fn memo_abuse() {
         "out of range",
     );
     assert_eq!(err.opcode(), Some("PUT"));
+    // Longer still: the same error (not an int-size limit), and leading zeros are fine.
+    let err = expect_err(
+        load_slice(b"Np999999999999999999999999999999\n."),
+        ErrorKind::BadArgument,
+        "PUT argument out of range",
+    );
+    assert!(!err.to_string().contains("max_int_digits"), "{err}");
+    expect_err(
+        load_slice(format!("Np{}\n.", "9".repeat(5000)).as_bytes()),
+        ErrorKind::BadArgument,
+        "PUT argument out of range",
+    );
+    let g = load_slice(b"Np0000000000000000000000007\n0g7\n.").unwrap();
+    assert!(g.root().is_none());
     expect_err(load_slice(b"Np-1\n."), ErrorKind::BadArgument, "negative");
     // GET of an index never PUT, however large.
     let err = expect_err(
@@ -670,7 +777,9 @@ fn ext_codes_and_persistent_ids_without_a_handler() {
             g.root().node(),
             Some(serde_pickle_vm::Node::PersId(_))
         ));
-        assert!(to_string(&g, &JsonOptions::default()).contains("persid"));
+        assert!(to_string(&g, &JsonOptions::default())
+            .unwrap()
+            .contains("persid"));
         expect_err(
             from_slice::<serde_json::Value>(data),
             ErrorKind::Unsupported,
@@ -974,7 +1083,7 @@ mod torch {
             err.message().contains("more than can be allocated"),
             "{err}"
         );
-        let json = to_string(c.graph(), &JsonOptions::default());
+        let json = to_string(c.graph(), &JsonOptions::default()).unwrap();
         assert!(json.contains("more than can be allocated"), "{json}");
     }
 

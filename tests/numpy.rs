@@ -20,7 +20,8 @@ fn check(file: &str, buffers: Vec<Vec<u8>>) {
         up = up.buffers(buffers);
     }
     let graph = up.load_slice(&data).unwrap();
-    let json: Json = serde_json::from_str(&to_string(&graph, &JsonOptions::default())).unwrap();
+    let json: Json =
+        serde_json::from_str(&to_string(&graph, &JsonOptions::default()).unwrap()).unwrap();
     let exp = expected();
     let root = &json["dict"];
     let find = |v: &Json, key: &str| -> Json {
@@ -136,6 +137,6 @@ fn typed_reads_of_arrays() {
         data: true,
         ..JsonOptions::default()
     };
-    let text = to_string(&graph, &opts);
+    let text = to_string(&graph, &opts).unwrap();
     assert!(text.contains(r#""data":[[0,3],[1,4],[2,5]]"#), "{text}");
 }

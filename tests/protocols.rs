@@ -90,7 +90,7 @@ fn fixtures_render_as_cpython_says() {
                     for (how, got) in [("slice", from_slice), ("reader", from_reader)] {
                         match got {
                             Ok(g) => {
-                                let got = to_string(&g, &JsonOptions::default());
+                                let got = to_string(&g, &JsonOptions::default()).unwrap();
                                 if got != want {
                                     failures.push(format!(
                                         "{} ({}, {how}, raw={raw}):\n  want {}\n  got  {}",

@@ -16,8 +16,8 @@ fuzz_target!(|data: &[u8]| {
     match (&from_slice, &from_reader) {
         (Ok(a), Ok(b)) => {
             let (a, b) = (
-                to_string(a, &JsonOptions::default()),
-                to_string(b, &JsonOptions::default()),
+                to_string(a, &JsonOptions::default()).map_err(|e| e.to_string()),
+                to_string(b, &JsonOptions::default()).map_err(|e| e.to_string()),
             );
             assert_eq!(a, b, "slice and reader load different values");
         }
@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
             &JsonOptions {
                 pretty: true,
                 data: true,
+                ..JsonOptions::default()
             },
             &mut sink,
         );

@@ -1,7 +1,7 @@
 //! `pickle-vm`: inspect Python pickles without Python.
 //!
 //! ```text
-//! pickle-vm json FILE [--raw] [--encoding ENC] [--buffer FILE]... [--pretty]
+//! pickle-vm json FILE [--raw] [--encoding ENC] [--buffer FILE]... [--pretty] [--data] [--max-expanded-bytes N]
 //! pickle-vm dis FILE [--annotate]
 //! pickle-vm torch ls FILE [--json]
 //! pickle-vm torch convert FILE OUT.safetensors [--force] [--skip-unsupported]
@@ -59,6 +59,10 @@ enum Command {
         /// Print the elements of tensors and numpy arrays instead of their sha256.
         #[arg(long)]
         data: bool,
+        /// Most bytes of strings and bytes to write, counting a shared string at each
+        /// reference (default: 64 × the pickle's size + 64 MiB).
+        #[arg(long, value_name = "BYTES")]
+        max_expanded_bytes: Option<u64>,
     },
     /// Report what pickles would import and call if Python loaded them, without loading
     /// them. Exit status: 0 safe, 1 unknown globals, 2 dangerous, 3 unreadable.
@@ -368,10 +372,12 @@ fn run(cli: Cli) -> Result<(), String> {
             buffers,
             pretty,
             data: print_data,
+            max_expanded_bytes,
         } => {
             let json_opts = JsonOptions {
                 pretty,
                 data: print_data,
+                max_expanded_bytes,
             };
             let data = read_input(&file)?;
             let options = Options {
@@ -389,8 +395,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 let ckpt = Checkpoint::from_bytes_with(Bytes::new(data), &opts)
                     .map_err(|e| format!("{}: {e}", file.display()))?;
                 json::to_writer(ckpt.graph(), &json_opts, &mut out)
-                    .and_then(|_| out.write_all(b"\n"))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| format!("{}: {e}", file.display()))?;
+                out.write_all(b"\n").map_err(|e| e.to_string())?;
                 return out.flush().map_err(|e| e.to_string());
             }
             let mut unpickler = Unpickler::with_options(options);
@@ -405,8 +411,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 .load_slice(&data)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
             json::to_writer(&graph, &json_opts, &mut out)
-                .and_then(|_| out.write_all(b"\n"))
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            out.write_all(b"\n").map_err(|e| e.to_string())?;
         }
         Command::Dis { file, annotate } => {
             let data = read_input(&file)?;

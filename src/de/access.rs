@@ -66,7 +66,7 @@ impl<'a, 'g, 'de> SlotSeq<'a, 'g, 'de> {
 
     #[inline]
     fn child(&self, slot: Slot) -> Result<Deser<'a, 'g, 'de>> {
-        match self.walk.charge(slot) {
+        match self.walk.charge(self.graph, slot) {
             Ok(()) => Ok(Deser::new(self.graph.value(slot), self.walk)),
             Err(e) => Err(element_error(e, self.graph, slot, self.index - 1)),
         }
@@ -200,7 +200,7 @@ impl<'de> de::MapAccess<'de> for PairMap<'_, '_, 'de> {
         };
         self.pending = Some(v);
         self.current = Current::Key(k);
-        if let Err(e) = self.walk.charge(k.slot()) {
+        if let Err(e) = self.walk.charge(k.graph(), k.slot()) {
             return Err(key_error(e, k));
         }
         match seed.deserialize(Deser::key(k, self.walk)) {
@@ -216,7 +216,7 @@ impl<'de> de::MapAccess<'de> for PairMap<'_, '_, 'de> {
                 "value requested before its key",
             ));
         };
-        if let Err(e) = self.walk.charge(v.slot()) {
+        if let Err(e) = self.walk.charge(v.graph(), v.slot()) {
             return Err(value_error(e, v, &self.current));
         }
         match seed.deserialize(Deser::new(v, self.walk)) {

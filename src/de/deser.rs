@@ -43,7 +43,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
     }
 
     fn child(&self, slot: Slot) -> Result<Self> {
-        self.walk.charge(slot)?;
+        self.walk.charge(self.v.graph(), slot)?;
         Ok(Deser::new(self.v.graph().value(slot), self.walk))
     }
 

@@ -133,7 +133,7 @@ fn plain<'de, V: Visitor<'de>>(
             };
             match (pairs.next(), pairs.next()) {
                 (Some((k, val)), None) => {
-                    de.walk.charge(val.slot())?;
+                    de.walk.charge(val.graph(), val.slot())?;
                     visitor.visit_enum(Access {
                         name: Name::Node(k),
                         content: Content::Value(Deser::new(val, de.walk)),

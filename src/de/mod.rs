@@ -120,7 +120,7 @@ pub fn from_value_with_options<'de, T: Deserialize<'de>>(
 ) -> Result<T> {
     let walk = walk::Walk::new(value.graph(), &options.limits);
     let fail = |e| access::locate(value, e);
-    walk.charge(value.slot()).map_err(fail)?;
+    walk.charge(value.graph(), value.slot()).map_err(fail)?;
     T::deserialize(deser::Deser::new(value, &walk)).map_err(fail)
 }
 

@@ -10,6 +10,9 @@ use std::cell::{Cell, RefCell};
 pub(crate) struct Walk {
     remaining: Cell<u64>,
     budget: u64,
+    /// Bytes of strings, bytes, big ints and global names left to deliver.
+    bytes_left: Cell<u64>,
+    bytes_budget: u64,
     max_depth: usize,
     node_count: usize,
     /// The containers whose children are being visited, outermost first.
@@ -28,9 +31,14 @@ impl Walk {
         let budget = limits
             .max_expansion
             .unwrap_or_else(|| (n as u64).saturating_mul(10).saturating_add(1_000_000));
+        let bytes_budget = limits
+            .max_expanded_bytes
+            .unwrap_or_else(|| crate::options::default_expanded_bytes(graph.input_len()));
         Walk {
             remaining: Cell::new(budget),
             budget,
+            bytes_left: Cell::new(bytes_budget),
+            bytes_budget,
             max_depth: limits.max_depth,
             node_count: n,
             path: RefCell::new(Vec::new()),
@@ -38,9 +46,23 @@ impl Walk {
         }
     }
 
-    /// Counts one more visit of a node against the expansion budget.
+    /// Counts one more visit of a value against the expansion budgets: a node against
+    /// the node budget, the text a scalar carries against the byte budget.
     #[inline]
-    pub(crate) fn charge(&self, slot: Slot) -> Result<()> {
+    pub(crate) fn charge(&self, graph: &Graph<'_>, slot: Slot) -> Result<()> {
+        if let Slot::Str(_) | Slot::Node(_) = slot {
+            let bytes = graph.scalar_bytes(slot);
+            let left = self.bytes_left.get();
+            if bytes > left {
+                return Err(Error::limit(format!(
+                    "serde expansion limit reached: the walk would deliver more than {} bytes \
+                     of strings and bytes (a shared string counts each time it is reached); \
+                     raise Limits::max_expanded_bytes to allow more",
+                    self.bytes_budget
+                )));
+            }
+            self.bytes_left.set(left - bytes);
+        }
         if let Slot::Node(_) = slot {
             let left = self.remaining.get();
             if left == 0 {

@@ -159,6 +159,9 @@ pub struct Graph<'de> {
     /// Creation offsets, saturated at `u32::MAX` (4 bytes a node instead of 8).
     pub(crate) offsets: Vec<u32>,
     pub(crate) root: Slot,
+    /// How many input bytes the VM read to build the graph (0 for hand-built graphs):
+    /// the `N` that the default expansion budgets scale with.
+    pub(crate) input_len: u64,
 }
 
 impl<'de> Graph<'de> {
@@ -169,6 +172,7 @@ impl<'de> Graph<'de> {
             nodes: Vec::new(),
             offsets: Vec::new(),
             root: Slot::None,
+            input_len: 0,
         }
     }
 
@@ -182,6 +186,7 @@ impl<'de> Graph<'de> {
             nodes,
             offsets,
             root,
+            input_len: 0,
         }
     }
 
@@ -305,6 +310,41 @@ impl<'de> Graph<'de> {
         self.nodes.len()
     }
 
+    /// How many bytes of input the VM read to build the graph, up to and including STOP
+    /// (0 for a graph built with [`from_nodes`](Self::from_nodes)). The default
+    /// expansion budgets ([`Limits::max_expanded_bytes`](crate::Limits::max_expanded_bytes),
+    /// [`JsonOptions::max_expanded_bytes`](crate::json::JsonOptions::max_expanded_bytes))
+    /// are proportional to it.
+    ///
+    /// ```
+    /// let graph = serde_pickle_vm::load_slice(b"\x80\x04K\x07.trailing").unwrap();
+    /// assert_eq!(graph.input_len(), 5);
+    /// ```
+    pub fn input_len(&self) -> u64 {
+        self.input_len
+    }
+
+    /// How many bytes of text a scalar value carries: a string's or byte string's length
+    /// (4 a code point for a string with lone surrogates), a big int's decimal digits
+    /// (about), a global's names; 0 for everything else. What the byte budgets of the
+    /// serde walk and the JSON rendering count, since such values carry no identity and
+    /// are copied at each reference.
+    pub(crate) fn scalar_bytes(&self, slot: Slot) -> u64 {
+        let n = match slot {
+            Slot::Str(r) => self.inline_str(r).map_or(0, str::len),
+            Slot::Node(id) => match self.node(id) {
+                Node::Str(s) => s.len(),
+                Node::StrCodepoints(c) => c.len().saturating_mul(4),
+                Node::Bytes(b) | Node::ByteArray(b) => b.len(),
+                Node::BigInt(b) => (b.bits() / 3 + 1) as usize,
+                Node::Global(g) => g.module.len() + g.name.len(),
+                _ => 0,
+            },
+            _ => 0,
+        };
+        n as u64
+    }
+
     /// Turns every borrowed string and byte string into an owned one, so the graph no
     /// longer borrows the input.
     pub fn into_owned(self) -> Graph<'static> {
@@ -342,6 +382,7 @@ impl<'de> Graph<'de> {
             nodes,
             offsets: self.offsets,
             root,
+            input_len: self.input_len,
         }
     }
 }

@@ -164,8 +164,10 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 }
             }
         }
+        let end = self.rd.offset();
+        self.graph.input_len = end;
         Ok(Loaded {
-            end: self.rd.offset(),
+            end,
             graph: self.graph,
             objects: self.objects,
         })
@@ -325,10 +327,16 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
 
     fn memo_index(&mut self, what: &str) -> Result<u64> {
         let l = self.line()?;
-        match text::parse_int(&l, 20, what)? {
-            text::Int::Small(v) if v >= 0 => Ok(v as u64),
-            text::Int::Small(_) => Err(Error::bad_arg(format!("negative {what} argument"))),
-            text::Int::Big(_) => Err(Error::bad_arg(format!("{what} argument out of range"))),
+        // Leading zeros are allowed (as in Python), so the digit cap is CPython's own
+        // str-to-int limit; any longer line is out of range all the same (a memo index is
+        // not an int value, so Limits::max_int_digits has nothing to do with it).
+        let out_of_range = || Error::bad_arg(format!("{what} argument out of range"));
+        match text::parse_int(&l, 4300, what) {
+            Ok(text::Int::Small(v)) if v >= 0 => Ok(v as u64),
+            Ok(text::Int::Small(_)) => Err(Error::bad_arg(format!("negative {what} argument"))),
+            Ok(text::Int::Big(_)) => Err(out_of_range()),
+            Err(e) if e.kind() == ErrorKind::Limit => Err(out_of_range()),
+            Err(e) => Err(e),
         }
     }
 
