@@ -19,7 +19,8 @@ pub use crate::vm::text::{Encoding, Errors};
 /// * a serde walk visits at most [`max_expansion`](Self::max_expansion) nodes, so what it
 ///   allocates is proportional to that budget (for `serde_json::Value`, ~128 bytes a
 ///   visit), however much sharing the pickle has; nesting stops at
-///   [`max_depth`](Self::max_depth), which fits a 2 MiB thread stack.
+///   [`max_depth`](Self::max_depth) or [`max_stack`](Self::max_stack), whichever comes
+///   first, so that no target type overflows a 2 MiB thread stack.
 ///
 /// Not yet bounded: a large *string* that is shared (memoized once, fetched many times)
 /// is copied in full at each reference by the JSON rendering and by serde, since strings
@@ -38,6 +39,11 @@ pub struct Limits {
     /// deeper), which fits the 2 MiB stack of a spawned thread. The JSON rendering and
     /// the VM are iterative and take any depth.
     pub max_depth: usize,
+    /// Most bytes of stack a serde walk may use below where it started (it recurses once
+    /// per container level, and what a level costs depends on the target type and the
+    /// build). Default 1.75 MiB, which fits the 2 MiB stack of a spawned thread; raise it
+    /// together with [`max_depth`](Self::max_depth) on a thread with a bigger stack.
+    pub max_stack: usize,
     /// Most memo entries (PUT/BINPUT/MEMOIZE). Default 2^26. Indices may be anything up
     /// to 2^64-1 (`LONG_BINPUT 4294967295` is fine): the memo's memory follows the
     /// entries stored (≤ 2 × entries + 4097 dense slots, the rest in a map), never the
@@ -60,6 +66,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_depth: 1000,
+            max_stack: 7 << 18,
             max_memo: 1 << 26,
             max_alloc: 16 << 30,
             max_int_digits: 4300,

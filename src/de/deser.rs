@@ -617,36 +617,12 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
-        if name == crate::torch::TENSOR_TOKEN {
-            return super::tensor::deserialize_tensor(self, visitor);
+        // The plain newtype (`struct Nest(Vec<Nest>)`) is on the recursion path of
+        // nested values: keep its frame small, the special cases out of line.
+        if name == crate::torch::TENSOR_TOKEN || Magic::parse(name).is_some() {
+            return self.special_newtype(name, visitor);
         }
-        let Some(m) = Magic::parse(name) else {
-            return visitor.visit_newtype_struct(self);
-        };
-        let inst = Instance::of(self.v);
-        if let Some(expected) = m.qualified_class(None) {
-            match inst {
-                Some(i) if i.is(m.module, m.class.unwrap_or_default()) => {}
-                _ => return Err(class_mismatch(&expected, self.v)),
-            }
-        }
-        let Some(inst) = inst else {
-            return visitor.visit_newtype_struct(self);
-        };
-        let inner = if m.args {
-            inst.args.first().copied()
-        } else {
-            inst.obj.state
-        };
-        let label = if m.args { "[0]" } else { ".__state__" };
-        let inner = inner.unwrap_or(Slot::None);
-        // On the path while its argument or state is walked (a self-reference is a cycle).
-        let _guard = self.walk.descend(self.v)?;
-        let child = self.child(inner)?;
-        let at = child.v;
-        visitor
-            .visit_newtype_struct(child)
-            .map_err(|e| locate(at, e).in_path(label))
+        visitor.visit_newtype_struct(self)
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -745,5 +721,42 @@ impl<'de> IntoDeserializer<'de, Error> for Deser<'_, '_, 'de> {
     type Deserializer = Self;
     fn into_deserializer(self) -> Self {
         self
+    }
+}
+
+impl<'de> Deser<'_, '_, 'de> {
+    /// A tensor or a `#[pickle]` newtype: out of line, off the plain newtype's frame.
+    #[inline(never)]
+    fn special_newtype<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value> {
+        if name == crate::torch::TENSOR_TOKEN {
+            return super::tensor::deserialize_tensor(self, visitor);
+        }
+        let Some(m) = Magic::parse(name) else {
+            return visitor.visit_newtype_struct(self);
+        };
+        let inst = Instance::of(self.v);
+        if let Some(expected) = m.qualified_class(None) {
+            match inst {
+                Some(i) if i.is(m.module, m.class.unwrap_or_default()) => {}
+                _ => return Err(class_mismatch(&expected, self.v)),
+            }
+        }
+        let Some(inst) = inst else {
+            return visitor.visit_newtype_struct(self);
+        };
+        let inner = if m.args {
+            inst.args.first().copied()
+        } else {
+            inst.obj.state
+        };
+        let label = if m.args { "[0]" } else { ".__state__" };
+        let inner = inner.unwrap_or(Slot::None);
+        // On the path while its argument or state is walked (a self-reference is a cycle).
+        let _guard = self.walk.descend(self.v)?;
+        let child = self.child(inner)?;
+        let at = child.v;
+        visitor
+            .visit_newtype_struct(child)
+            .map_err(|e| locate(at, e).in_path(label))
     }
 }

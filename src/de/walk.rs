@@ -11,6 +11,9 @@ pub(crate) struct Walk {
     remaining: Cell<u64>,
     budget: u64,
     max_depth: usize,
+    max_stack: usize,
+    /// The stack position where the walk started (see `stack_position`).
+    stack_base: usize,
     node_count: usize,
     /// The containers whose children are being visited, outermost first.
     path: RefCell<Vec<u32>>,
@@ -32,6 +35,8 @@ impl Walk {
             remaining: Cell::new(budget),
             budget,
             max_depth: limits.max_depth,
+            max_stack: limits.max_stack,
+            stack_base: stack_position(),
             node_count: n,
             path: RefCell::new(Vec::new()),
             on_path: RefCell::new(Vec::new()),
@@ -66,6 +71,11 @@ impl Walk {
         let mut path = self.path.borrow_mut();
         if path.len() >= self.max_depth {
             return Err(too_deep(self.max_depth));
+        }
+        // Frames per level depend on the target type (and the build): measure the stack
+        // itself too, so that no type can recurse into an overflow.
+        if stack_position().abs_diff(self.stack_base) > self.max_stack {
+            return Err(too_deep_stack(path.len(), self.max_stack));
         }
         let mut bits = self.on_path.borrow_mut();
         if bits.is_empty() && path.len() < SCAN {
@@ -123,6 +133,22 @@ impl Drop for Guard<'_> {
 }
 
 #[cold]
+/// An address in the current stack frame: how deep the stack is, give or take a frame.
+#[inline(always)]
+fn stack_position() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+#[cold]
+fn too_deep_stack(depth: usize, max: usize) -> Error {
+    Error::limit(format!(
+        "maximum nesting depth exceeded: {depth} nested containers used more than {max} \
+         bytes of stack; raise Limits::max_stack (on a thread with a bigger stack) to \
+         allow deeper values"
+    ))
+}
+
 fn too_deep(max: usize) -> Error {
     Error::limit(format!(
         "maximum nesting depth exceeded: more than {max} nested containers; raise \
