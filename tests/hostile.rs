@@ -1012,6 +1012,22 @@ mod torch {
     }
 }
 
+/// A `datetime.timezone` whose `timedelta` has 1,367,695,360 days (found by the vm
+/// fuzzer): the UTC offset's arithmetic overflowed an i64. Out of range, the datetime
+/// stays a generic object.
+#[test]
+fn timezone_offsets_out_of_range() {
+    let data = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/regressions/vm/timezone-timedelta-overflow.pkl"),
+    )
+    .unwrap();
+    let g = load_slice(&data).unwrap();
+    let json = to_string(&g, &JsonOptions::default());
+    assert!(json.contains("timezone"), "{json}");
+    let _ = from_slice::<serde_json::Value>(&data);
+}
+
 // ------------------------------------------------------------------ fuzz findings
 
 /// Replays every input the fuzzers found (`tests/regressions/<target>/`) through what

@@ -383,7 +383,9 @@ fn tz_offset(graph: &Graph<'_>, tz: Option<Slot>) -> Option<Option<UtcOffset>> {
                 seconds,
                 microseconds,
             } => {
-                let total = (days * 86_400 + seconds) * 1_000_000 + microseconds;
+                // In i128: a hostile timedelta's days may be anything an i64 holds.
+                let total =
+                    (days as i128 * 86_400 + seconds as i128) * 1_000_000 + microseconds as i128;
                 // Python: the offset must be strictly between -24 and 24 hours.
                 if total.abs() >= 86_400 * 1_000_000 {
                     return None;
