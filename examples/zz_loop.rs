@@ -3,12 +3,19 @@ fn main() {
     let path = a.next().unwrap();
     let n: usize = a.next().map(|s| s.parse().unwrap()).unwrap_or(10);
     let data = std::fs::read(&path).unwrap();
-    let mut best = f64::MAX;
+    let mut v = vec![];
     for _ in 0..n {
         let t = std::time::Instant::now();
         let g = serde_pickle_vm::load_slice(&data).unwrap();
         drop(std::hint::black_box(g));
-        best = best.min(t.elapsed().as_secs_f64() * 1e3);
+        v.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    println!("best {best:.1} ms");
+    let mut s = v.clone();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "first {:.1} min {:.1} median {:.1}",
+        v[0],
+        s[0],
+        s[s.len() / 2]
+    );
 }
