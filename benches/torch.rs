@@ -14,22 +14,14 @@
 //! `PICKLE_BENCH_DATA` overrides the directory, `PICKLE_BENCH_QUICK=1` shortens the runs.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use serde::Deserialize;
-use serde_pickle_vm::torch::{self, Checkpoint, TensorOf};
+use serde_pickle_vm::torch::{self, Checkpoint};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-#[derive(Deserialize)]
-struct Model {
-    layers: Vec<Layer>,
-}
-
-#[derive(Deserialize)]
-struct Layer {
-    weight: TensorOf<f32>,
-    bias: TensorOf<f32>,
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::Model;
 
 fn data_file() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -11,14 +11,9 @@
 
 use std::fs;
 
-fn status_kib(field: &str) -> u64 {
-    let status = fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
-}
+#[path = "../benches/support/mod.rs"]
+mod support;
+use support::status_kib;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -12,29 +12,12 @@
 //! (`VmHWM`) after it in KiB, and the time of the whole step. Mapped pages that were
 //! touched count in RSS; `peak - before - file` is what the mmap path adds above the map.
 
-use serde::Deserialize;
-use serde_pickle_vm::torch::{self, Checkpoint, TensorOf};
+use serde_pickle_vm::torch::{self, Checkpoint};
 use std::fs;
 
-#[derive(Deserialize)]
-struct Model {
-    layers: Vec<Layer>,
-}
-
-#[derive(Deserialize)]
-struct Layer {
-    weight: TensorOf<f32>,
-    bias: TensorOf<f32>,
-}
-
-fn status_kib(field: &str) -> u64 {
-    let status = fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
-}
+#[path = "../benches/support/mod.rs"]
+mod support;
+use support::{status_kib, Model};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -842,7 +842,7 @@ impl<'a> Reader<'a> {
             }
             data = data.get(1..data.len() - 1).unwrap_or(b"");
         }
-        ascii(&escape_decode(data)?)
+        ascii(&crate::vm::text::escape_decode(data)?)
     }
 }
 
@@ -980,68 +980,6 @@ fn parse_float(s: &[u8]) -> Result<f64> {
         .filter(|t| !t.is_empty())
         .and_then(|t| t.parse::<f64>().ok())
         .ok_or_else(invalid)
-}
-
-/// `codecs.escape_decode`: Python 2 string-literal escapes.
-fn escape_decode(s: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        i += 1;
-        if c != b'\\' {
-            out.push(c);
-            continue;
-        }
-        let start = i - 1;
-        let Some(&e) = s.get(i) else {
-            return Err(Error::bad_arg("Trailing \\ in string"));
-        };
-        i += 1;
-        match e {
-            b'\n' => {}
-            b'\\' | b'\'' | b'"' => out.push(e),
-            b'b' => out.push(8),
-            b'f' => out.push(12),
-            b't' => out.push(9),
-            b'n' => out.push(10),
-            b'r' => out.push(13),
-            b'v' => out.push(11),
-            b'a' => out.push(7),
-            b'0'..=b'7' => {
-                let mut v = u32::from(e - b'0');
-                for _ in 0..2 {
-                    match s.get(i) {
-                        Some(&d @ b'0'..=b'7') => {
-                            v = v * 8 + u32::from(d - b'0');
-                            i += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                out.push(v as u8); // CPython keeps the low byte of `\400`..`\777`
-            }
-            b'x' => {
-                let hex = |k: usize| s.get(k).and_then(|&d| char::from(d).to_digit(16));
-                match (hex(i), hex(i + 1)) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => {
-                        return Err(Error::bad_arg(format!(
-                            "invalid \\x escape at position {start}"
-                        )))
-                    }
-                }
-            }
-            _ => {
-                out.push(b'\\');
-                out.push(e);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// `bytes.decode("ascii")`.

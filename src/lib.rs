@@ -111,6 +111,7 @@ mod pyrepr;
 mod read;
 mod resolve;
 pub mod scan;
+mod tar;
 pub mod torch;
 pub mod value;
 mod vm;

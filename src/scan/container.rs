@@ -298,27 +298,20 @@ fn zip(_data: &[u8], _owned: Option<Bytes>) -> Report {
 
 fn tar(data: &[u8]) -> Report {
     let mut r = report("tar");
-    let mut at = 0usize;
-    while at + 512 <= data.len() {
-        let h = &data[at..at + 512];
-        if h.iter().all(|b| *b == 0) {
-            break;
-        }
-        let name_end = h[..100].iter().position(|b| *b == 0).unwrap_or(100);
-        let name = String::from_utf8_lossy(&h[..name_end]).into_owned();
-        let size_text = String::from_utf8_lossy(&h[124..136]);
-        let size = u64::from_str_radix(size_text.trim_matches(|c: char| c == '\0' || c == ' '), 8)
-            .ok()
-            .and_then(|s| usize::try_from(s).ok());
-        let body = size.and_then(|s| data.get(at + 512..(at + 512).checked_add(s)?));
-        let (Some(size), Some(body)) = (size, body) else {
-            r.error = Some(ScanError {
-                offset: Some(at as u64),
-                message: format!("corrupt tar header for {name:?}"),
-            });
-            break;
+    for m in crate::tar::members(data) {
+        let m = match m {
+            Ok(m) => m,
+            Err(d) => {
+                r.error = Some(ScanError {
+                    offset: Some(d.offset as u64),
+                    message: d.message,
+                });
+                break;
+            }
         };
-        if matches!(h[156], b'0' | 0) && !body.is_empty() {
+        let body = &data[m.body];
+        if m.regular && !body.is_empty() {
+            let name = m.name;
             match name.as_str() {
                 "pickle" | "sys_info" => {
                     r.format = "torch-tar";
@@ -328,7 +321,6 @@ fn tar(data: &[u8]) -> Report {
                 _ => maybe_pickle(body, &name, &mut r.pickles),
             }
         }
-        at += 512 + size.div_ceil(512) * 512;
     }
     r
 }

@@ -436,25 +436,14 @@ fn load_legacy(src: &Source, opts: &LoadOptions) -> Result<(Graph<'static>, Form
 
 fn tar_members(data: &Bytes) -> Result<HashMap<String, Bytes>> {
     let mut out = HashMap::new();
-    let mut at = 0usize;
-    while at + 512 <= data.len() {
-        let h = &data[at..at + 512];
-        if h.iter().all(|b| *b == 0) {
-            break;
+    for m in crate::tar::members(data) {
+        let m = m.map_err(|d| format_err(d.message))?;
+        if m.regular {
+            // In range: the iterator checked it.
+            if let Some(body) = data.slice(m.body.start, m.body.len()) {
+                out.insert(m.name, body);
+            }
         }
-        let name_end = h[..100].iter().position(|b| *b == 0).unwrap_or(100);
-        let name = String::from_utf8_lossy(&h[..name_end]).into_owned();
-        let size_text = String::from_utf8_lossy(&h[124..136]);
-        let size = u64::from_str_radix(size_text.trim_matches(|c: char| c == '\0' || c == ' '), 8)
-            .map_err(|_| format_err("corrupt tar header (size)"))?;
-        let size = usize::try_from(size).map_err(|_| format_err("tar member too large"))?;
-        let body = data.slice(at + 512, size).ok_or_else(|| {
-            format_err(format!("tar member {name} runs past the end of the file"))
-        })?;
-        if matches!(h[156], b'0' | 0) {
-            out.insert(name, body);
-        }
-        at += 512 + size.div_ceil(512) * 512;
     }
     Ok(out)
 }

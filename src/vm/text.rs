@@ -111,7 +111,13 @@ pub(crate) fn decode_string_literal(line: &[u8]) -> Result<Vec<u8>> {
     if n < 2 || line[0] != line[n - 1] || (line[0] != b'\'' && line[0] != b'"') {
         return Err(Error::bad_arg("the STRING opcode argument must be quoted"));
     }
-    let s = &line[1..n - 1];
+    escape_decode(&line[1..n - 1])
+}
+
+/// `codecs.escape_decode`: the backslash escapes of a Python 2 string literal (the
+/// quotes already removed), into bytes. Also what `pickletools` applies to the STRING
+/// argument it prints (see `dis`).
+pub(crate) fn escape_decode(s: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
