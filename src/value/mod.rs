@@ -348,29 +348,41 @@ impl<'de> Graph<'de> {
     /// Turns every borrowed string and byte string into an owned one, so the graph no
     /// longer borrows the input.
     pub fn into_owned(self) -> Graph<'static> {
-        let nodes = self.nodes.into_iter().map(Node::into_owned).collect();
-        // Borrowed strings move to the owned text buffer; their references are rewritten.
+        self.into_owned_within(u32::MAX as u64)
+    }
+
+    /// [`into_owned`](Self::into_owned) with the text buffer limited to `limit` bytes
+    /// (u32 offsets: 4 GiB); strings that do not fit become nodes. A parameter so that a
+    /// test can reach the fallback without 4 GiB of text.
+    fn into_owned_within(self, limit: u64) -> Graph<'static> {
+        let mut nodes: Vec<Node<'static>> = self.nodes.into_iter().map(Node::into_owned).collect();
+        let mut offsets = self.offsets;
+        // Borrowed strings move to the owned text buffer (or, past its reach, become
+        // nodes of their own); their references are rewritten.
         let mut text = self.text;
         let mut moved = Vec::with_capacity(self.strs.len());
         for s in &self.strs {
-            let start = text.len();
-            text.push_str(s);
-            moved.push((start, s.len()));
+            let (start, len) = (text.len() as u64, s.len() as u64);
+            if start + len <= limit && len < StrRef::BORROWED as u64 {
+                text.push_str(s);
+                moved.push(Slot::Str(StrRef {
+                    start: start as u32,
+                    len: len as u32,
+                }));
+            } else {
+                moved.push(Slot::Node(NodeId(nodes.len() as u32)));
+                nodes.push(Node::Str(Cow::Owned(s.to_string())));
+                // Where the string lay in the input is not kept for table entries.
+                offsets.push(u32::MAX);
+            }
         }
         let fix = |slot: &mut Slot| {
             if let Slot::Str(r) = slot {
                 if r.len == StrRef::BORROWED {
-                    let (start, len) = moved[r.start as usize];
-                    match (u32::try_from(start), u32::try_from(len)) {
-                        (Ok(start), Ok(len)) if len != StrRef::BORROWED => {
-                            *r = StrRef { start, len }
-                        }
-                        _ => *r = StrRef { start: 0, len: 0 },
-                    }
+                    *slot = moved[r.start as usize];
                 }
             }
         };
-        let mut nodes: Vec<Node<'static>> = nodes;
         for n in nodes.iter_mut() {
             n.for_each_slot_mut(fix);
         }
@@ -380,10 +392,34 @@ impl<'de> Graph<'de> {
             strs: Vec::new(),
             text,
             nodes,
-            offsets: self.offsets,
+            offsets,
             root,
             input_len: self.input_len,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn into_owned_keeps_strings_beyond_the_text_buffer() {
+        // ["abc", "defg", "abc", "hi"] from a slice: borrowed strings.
+        let data = b"\x80\x04](\x8c\x03abc\x94\x8c\x04defg\x94h\x00\x8c\x02hi\x94e.";
+        let g = crate::load_slice(data).unwrap();
+        let want = ["abc", "defg", "abc", "hi"];
+        let texts = |g: &super::Graph<'_>| -> Vec<String> {
+            g.root()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(texts(&g), want);
+        // Room for 5 bytes of text: "abc" and "hi" fit, "defg" becomes a node.
+        let nodes = g.node_count();
+        let owned = g.clone().into_owned_within(5);
+        assert_eq!(texts(&owned), want);
+        assert_eq!(owned.node_count(), nodes + 1);
+        assert_eq!(texts(&g.into_owned()), want);
     }
 }
 
