@@ -511,6 +511,26 @@ def main():
                                          "torch": t}, indent=2))
 
 
+def page_fault_us(mib=256, rounds=3):
+    """The cost of first touching a page of fresh anonymous memory, in microseconds (best
+    of `rounds`): what every new allocation pays once per 4 KiB, on both sides. A few
+    tenths of a microsecond on bare metal; virtual machines that back guest memory lazily
+    can take ten times more, and then big loads are dominated by it."""
+    import mmap
+
+    n = mib << 20
+    best = None
+    for _ in range(rounds):
+        m = mmap.mmap(-1, n)
+        t = time.perf_counter()
+        for off in range(0, n, mmap.PAGESIZE):
+            m[off] = 1
+        dt = time.perf_counter() - t
+        m.close()
+        best = dt if best is None else min(best, dt)
+    return best / (n // mmap.PAGESIZE) * 1e6
+
+
 def fmt(ms):
     return "n/a" if ms is None else (f"{ms:.1f}" if ms >= 1 else f"{ms:.3f}")
 
@@ -520,6 +540,8 @@ def print_table(rows, mem, args, runs, typed):
     print(f"Protocol {args.protocol}; CPython {sys.version.split()[0]}, pickle.loads with gc "
           f"disabled, median of {runs} runs; ours = criterion median of `load_slice` + drop."
           + (" (--quick)" if args.quick else ""))
+    print(f"First touch of a fresh 4 KiB page on this machine: {page_fault_us():.2f} µs "
+          "(Python loop included; see benches/README.md).")
     print()
     head = ["workload", "pickle MiB", "CPython ms", "CPython +free ms", "ours ms", "ratio (CPython/ours)"]
     if typed:
