@@ -22,6 +22,12 @@ use std::borrow::Cow;
 pub struct NodeId(pub(crate) u32);
 
 impl NodeId {
+    /// The id of the node at `index` in a graph's node list: what a graph built by hand
+    /// with [`Graph::from_nodes`] refers to its nodes by.
+    pub const fn from_index(index: u32) -> NodeId {
+        NodeId(index)
+    }
+
     /// The index as a `usize`.
     pub fn index(self) -> usize {
         self.0 as usize
@@ -178,16 +184,33 @@ impl<'de> Graph<'de> {
 
     /// A graph holding `nodes` with `root` (for building values by hand, e.g. in tests).
     /// Every `NodeId` in the nodes must be below `nodes.len()`.
+    ///
+    /// There is no input, so [`input_len`](Self::input_len) (what the default expansion
+    /// budgets scale with) is the bytes of text the nodes carry: every string, byte
+    /// string, big int and global name counted once.
+    ///
+    /// ```
+    /// use serde_pickle_vm::{Graph, Node, NodeId, Slot};
+    /// use std::borrow::Cow;
+    /// let nodes = vec![Node::Str(Cow::Borrowed("hello")), Node::List(vec![Slot::Node(NodeId::from_index(0)); 2])];
+    /// let g = Graph::from_nodes(nodes, Slot::Node(NodeId::from_index(1)));
+    /// assert_eq!(g.input_len(), 5);
+    /// assert_eq!(g.root().get(1).and_then(|v| v.as_str()), Some("hello"));
+    /// ```
     pub fn from_nodes(nodes: Vec<Node<'de>>, root: Slot) -> Self {
         let offsets = vec![0; nodes.len()];
-        Graph {
+        let mut graph = Graph {
             strs: Vec::new(),
             text: String::new(),
             nodes,
             offsets,
             root,
             input_len: 0,
-        }
+        };
+        graph.input_len = (0..graph.nodes.len())
+            .map(|i| graph.scalar_bytes(Slot::Node(NodeId(i as u32))))
+            .sum();
+        graph
     }
 
     #[inline]
@@ -311,7 +334,8 @@ impl<'de> Graph<'de> {
     }
 
     /// How many bytes of input the VM read to build the graph, up to and including STOP
-    /// (0 for a graph built with [`from_nodes`](Self::from_nodes)). The default
+    /// (for a graph built with [`from_nodes`](Self::from_nodes), the bytes of text its
+    /// nodes carry). The default
     /// expansion budgets ([`Limits::max_expanded_bytes`](crate::Limits::max_expanded_bytes),
     /// [`JsonOptions::max_expanded_bytes`](crate::json::JsonOptions::max_expanded_bytes))
     /// are proportional to it.
