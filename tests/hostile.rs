@@ -1161,6 +1161,13 @@ fn replay(target: &str, data: &[u8]) {
             let _ = from_slice::<Vec<(String, f64)>>(data);
             let _ = from_slice::<std::collections::HashMap<String, Option<Vec<i64>>>>(data);
         }
+        "scan" => {
+            let report = serde_pickle_vm::scan::scan_bytes(data);
+            assert!(report.exit_code() <= 3);
+            for (_, f) in report.findings() {
+                let _ = f.what();
+            }
+        }
         "dis" => {
             use serde_pickle_vm::dis::{dis_to_string, DisOptions};
             let _ = dis_to_string(data, &DisOptions::default());
