@@ -6,7 +6,7 @@
 //! growing the call stack; its work is linear in the size of the graph.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::value::{Emulated, Graph, Node, NodeId, Object, Slot};
+use crate::value::{Emulated, Graph, Node, NodeId, Object, Packed, Slot, SlotLike};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
@@ -95,8 +95,8 @@ fn shared_nodes(graph: &Graph<'_>) -> Vec<bool> {
     let n = graph.nodes.len();
     let mut count = vec![0u8; n];
     let mut stack: Vec<NodeId> = Vec::new();
-    let visit = |slot: Slot, count: &mut Vec<u8>, stack: &mut Vec<NodeId>| {
-        if let Slot::Node(id) = slot {
+    let visit = |id: Option<NodeId>, count: &mut Vec<u8>, stack: &mut Vec<NodeId>| {
+        if let Some(id) = id {
             if !tracked(graph.node(id)) {
                 return;
             }
@@ -107,9 +107,15 @@ fn shared_nodes(graph: &Graph<'_>) -> Vec<bool> {
             *c = c.saturating_add(1);
         }
     };
-    visit(graph.root, &mut count, &mut stack);
+    let root = match graph.root {
+        Slot::Node(id) => Some(id),
+        _ => None,
+    };
+    visit(root, &mut count, &mut stack);
     while let Some(id) = stack.pop() {
-        for_each_child(graph.node(id), |s| visit(s, &mut count, &mut stack));
+        for_each_child(graph.node(id), |p| {
+            visit(p.node_id(), &mut count, &mut stack)
+        });
     }
     count.into_iter().map(|c| c > 1).collect()
 }
@@ -129,7 +135,7 @@ fn tracked(node: &Node<'_>) -> bool {
 }
 
 /// Calls `f` on every edge of `node`, in rendering order.
-fn for_each_child(node: &Node<'_>, mut f: impl FnMut(Slot)) {
+fn for_each_child(node: &Node<'_>, mut f: impl FnMut(Packed)) {
     match node {
         Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
             v.iter().for_each(|s| f(*s))
@@ -195,13 +201,13 @@ enum Task<'g> {
     /// An object key, written before its value.
     Key(&'static str),
     /// `[k, v]` of a dict.
-    Pair(Slot, Slot),
+    Pair(Packed, Packed),
     /// The fields of a recorded construction.
     Object(&'g Object),
     /// `"key": <raw JSON text>` inside an object.
     KeyRaw(&'static str, String),
     /// A list of slots owned by the task (object arrays in C order).
-    OwnedSeq(Vec<Slot>),
+    OwnedSeq(Vec<Packed>),
 }
 
 struct Renderer<'g, 'de, W> {
@@ -316,8 +322,8 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             }
             Task::Pair(k, v) => {
                 self.tasks.push(Task::Close(']'));
-                self.tasks.push(Task::Value(v));
-                self.tasks.push(Task::Value(k));
+                self.push_value(v);
+                self.push_value(k);
                 self.tasks.push(Task::Open('['));
             }
             Task::Value(slot) => {
@@ -333,11 +339,16 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             Task::OwnedSeq(items) => {
                 self.tasks.push(Task::Close(']'));
                 for s in items.into_iter().rev() {
-                    self.tasks.push(Task::Value(s));
+                    self.push_value(s);
                 }
                 self.tasks.push(Task::Open('['));
             }
         }
+    }
+
+    fn push_value(&mut self, v: impl SlotLike) {
+        let slot = v.unpacked(self.graph);
+        self.tasks.push(Task::Value(slot));
     }
 
     /// Counts the text `slot` carries against the byte budget; when it runs out, records
@@ -471,13 +482,13 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
     }
 
     /// A JSON array of `items`: the node itself (`tag` None) or `{"tag": [...]}`.
-    fn seq(&mut self, tag: Option<&'static str>, items: &'g [Slot]) {
+    fn seq(&mut self, tag: Option<&'static str>, items: &'g [Packed]) {
         if let Some(tag) = tag {
             self.open_tagged(tag);
         }
         self.tasks.push(Task::Close(']'));
         for s in items.iter().rev() {
-            self.tasks.push(Task::Value(*s));
+            self.push_value(*s);
         }
         self.tasks.push(if tag.is_some() {
             Task::Open('[')
@@ -487,15 +498,15 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
     }
 
     /// The items of `o.items`, as the value of a key.
-    fn items_after_key(&mut self, items: &'g [Slot]) {
+    fn items_after_key(&mut self, items: &'g [Packed]) {
         self.tasks.push(Task::Close(']'));
         for s in items.iter().rev() {
-            self.tasks.push(Task::Value(*s));
+            self.push_value(*s);
         }
         self.tasks.push(Task::Open('['));
     }
 
-    fn pairs(&mut self, pairs: &'g [(Slot, Slot)]) {
+    fn pairs(&mut self, pairs: &'g [(Packed, Packed)]) {
         self.tasks.push(Task::Close(']'));
         for (k, v) in pairs.iter().rev() {
             self.tasks.push(Task::Pair(*k, *v));
@@ -542,7 +553,7 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             }
             Node::PersId(s) => {
                 self.open_tagged("persid");
-                self.tasks.push(Task::Value(*s));
+                self.push_value(*s);
             }
             Node::Object(o) => {
                 self.open_tagged("object");
@@ -569,16 +580,16 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             self.tasks.push(Task::Key("items"));
         }
         if let Some(s) = o.state {
-            self.tasks.push(Task::Value(s));
+            self.push_value(s);
             self.tasks.push(Task::Key("state"));
         }
         if let Some(k) = o.kwargs {
-            self.tasks.push(Task::Value(k));
+            self.push_value(k);
             self.tasks.push(Task::Key("kwargs"));
         }
         self.items_after_key(&o.args);
         self.tasks.push(Task::Key("args"));
-        self.tasks.push(Task::Value(o.callable));
+        self.push_value(o.callable);
         self.tasks.push(Task::Key(match o.construct {
             crate::value::Construct::Call => "call",
             crate::value::Construct::New => "new",
@@ -596,11 +607,11 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             } => {
                 self.tasks.push(Task::Close('}'));
                 if let Some(s) = state {
-                    self.tasks.push(Task::Value(*s));
+                    self.push_value(*s);
                     self.tasks.push(Task::Key("state"));
                 }
                 if let Some(f) = default_factory {
-                    self.tasks.push(Task::Value(*f));
+                    self.push_value(*f);
                     self.tasks.push(Task::Key("default_factory"));
                 }
                 self.tasks.push(Task::KeyText("class", class.global_name()));
@@ -611,8 +622,8 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             Emulated::Complex(re, im) => {
                 self.open_tagged("complex");
                 self.tasks.push(Task::Close(']'));
-                self.tasks.push(Task::Value(Slot::Float(*im)));
-                self.tasks.push(Task::Value(Slot::Float(*re)));
+                self.push_value(Slot::Float(*im));
+                self.push_value(Slot::Float(*re));
                 self.tasks.push(Task::Open('['));
             }
             Emulated::Decimal(s) => self.tagged_text("decimal", s),
@@ -733,7 +744,7 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
         &mut self,
         tag: &'static str,
         fields: Vec<(&'static str, String)>,
-        items: Option<Vec<Slot>>,
+        items: Option<Vec<Packed>>,
     ) {
         self.open_tagged(tag);
         self.tasks.push(Task::Close('}'));

@@ -125,7 +125,7 @@ pub use load::{load_reader, load_slice, Unpickler};
 pub use options::{Encoding, Errors, Limits, Options};
 pub use resolve::allow::AllowList;
 pub use resolve::hooks::{ClassAction, Literal};
-pub use value::{Emulated, Graph, Node, NodeId, Slot, StrRef, Value, ValueKind};
+pub use value::{Emulated, Graph, Node, NodeId, Packed, Slot, SlotLike, StrRef, Value, ValueKind};
 
 #[cfg(feature = "derive")]
 pub use serde_pickle_vm_derive::pickle;

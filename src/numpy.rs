@@ -8,7 +8,7 @@
 
 use crate::error::Result;
 use crate::torch::{ByteOrder, Bytes, Dtype, Scalar, Storage, Tensor};
-use crate::value::Slot;
+use crate::value::Packed;
 
 /// Memory order of an array's data buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub enum NdData {
         itemsize: usize,
     },
     /// An object array (`dtype=object`): its elements, in the array's memory order.
-    Objects(Vec<Slot>),
+    Objects(Vec<Packed>),
 }
 
 /// A numpy array from a pickle.
@@ -57,7 +57,7 @@ pub struct NdArray {
 
 impl NdArray {
     /// The elements of an object array, to rewrite slots (see `Graph::into_owned`).
-    pub(crate) fn slots_mut(&mut self) -> Option<&mut Vec<Slot>> {
+    pub(crate) fn slots_mut(&mut self) -> Option<&mut Vec<Packed>> {
         match &mut self.data {
             NdData::Objects(items) => Some(items),
             _ => None,
@@ -110,7 +110,7 @@ impl NdArray {
     }
 
     /// An object array (`dtype=object`) of `items` in `order`.
-    pub fn from_objects(shape: Vec<usize>, order: Order, items: Vec<Slot>) -> NdArray {
+    pub fn from_objects(shape: Vec<usize>, order: Order, items: Vec<Packed>) -> NdArray {
         NdArray {
             descr: "|O".into(),
             shape,
@@ -160,7 +160,7 @@ impl NdArray {
     }
 
     /// The object elements in C order (for object arrays).
-    pub fn items_c_order(&self) -> Option<Vec<Slot>> {
+    pub fn items_c_order(&self) -> Option<Vec<Packed>> {
         let NdData::Objects(items) = &self.data else {
             return None;
         };
@@ -173,7 +173,7 @@ impl NdArray {
         let mut index = vec![0usize; self.shape.len()];
         for _ in 0..numel {
             let pos: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
-            out.push(items.get(pos).copied().unwrap_or(Slot::None));
+            out.push(items.get(pos).copied().unwrap_or(Packed::NONE));
             for d in (0..index.len()).rev() {
                 index[d] += 1;
                 if index[d] < self.shape[d] {

@@ -42,6 +42,11 @@ pub(crate) trait Read<'de> {
     fn line(&mut self, max: usize) -> Result<Bytes<'de, '_>>;
     /// How many bytes remain, when the reader knows.
     fn remaining(&self) -> Option<u64>;
+    /// The whole input, for readers over a slice (what borrowed bytes are subslices of);
+    /// empty for stream readers.
+    fn input(&self) -> &'de [u8] {
+        &[]
+    }
 }
 
 /// A reader over a byte slice.
@@ -57,6 +62,10 @@ impl<'de> SliceRead<'de> {
 }
 
 impl<'de> Read<'de> for SliceRead<'de> {
+    fn input(&self) -> &'de [u8] {
+        self.data
+    }
+
     #[inline(always)]
     fn offset(&self) -> u64 {
         self.pos as u64

@@ -6,7 +6,7 @@
 use super::deser::Deser;
 use super::walk::{Guard, Walk};
 use crate::error::{Error, Result};
-use crate::value::{DictIter, Graph, Slot, Value};
+use crate::value::{DictIter, Graph, Packed, Slot, Value};
 use serde::de::{self, DeserializeSeed, IntoDeserializer};
 
 /// Attaches the byte offset of `v`'s node to an error that has none yet.
@@ -44,13 +44,13 @@ pub(crate) fn key_segment(k: Value<'_, '_>) -> String {
 pub(crate) struct SlotSeq<'a, 'g, 'de> {
     pub(crate) walk: &'a Walk,
     pub(crate) graph: &'g Graph<'de>,
-    pub(crate) slots: std::slice::Iter<'g, Slot>,
+    pub(crate) slots: std::slice::Iter<'g, Packed>,
     pub(crate) index: usize,
     pub(crate) _guard: Option<Guard<'a>>,
 }
 
 impl<'a, 'g, 'de> SlotSeq<'a, 'g, 'de> {
-    pub(crate) fn new(walk: &'a Walk, graph: &'g Graph<'de>, slots: &'g [Slot]) -> Self {
+    pub(crate) fn new(walk: &'a Walk, graph: &'g Graph<'de>, slots: &'g [Packed]) -> Self {
         SlotSeq {
             walk,
             graph,
@@ -80,9 +80,10 @@ impl<'de> de::SeqAccess<'de> for SlotSeq<'_, '_, 'de> {
     // separate, non-generic function) so that deep values fit the stack.
     #[inline]
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        let Some(&slot) = self.slots.next() else {
+        let Some(&p) = self.slots.next() else {
             return Ok(None);
         };
+        let slot = self.graph.slot(p);
         self.index += 1;
         let de = self.child(slot)?;
         match seed.deserialize(de) {

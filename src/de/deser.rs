@@ -7,7 +7,7 @@ use super::magic::Magic;
 use super::object::{big_text, class_mismatch, describe, Instance};
 use super::walk::Walk;
 use crate::error::{Error, ErrorKind, Result};
-use crate::value::{DictIter, Emulated, Node, Slot, Value};
+use crate::value::{DictIter, Emulated, Node, Packed, Slot, SlotLike, Value};
 use num_traits::ToPrimitive;
 use serde::de::{self, Expected, IntoDeserializer, Visitor};
 use std::borrow::Cow;
@@ -22,7 +22,7 @@ pub(crate) struct Deser<'a, 'g, 'de> {
 
 /// Where the elements of a sequence request come from.
 enum SeqSource<'g> {
-    Slots(&'g [Slot]),
+    Slots(&'g [Packed]),
     Bytes(&'g [u8]),
     Pair(f64, f64),
 }
@@ -42,7 +42,8 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         Deser { v, walk, key: true }
     }
 
-    fn child(&self, slot: Slot) -> Result<Self> {
+    fn child(&self, slot: impl SlotLike) -> Result<Self> {
+        let slot = slot.unpacked(self.v.graph());
         self.walk.charge(self.v.graph(), slot)?;
         Ok(Deser::new(self.v.graph().value(slot), self.walk))
     }
@@ -122,7 +123,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
 
     fn visit_dict<V: Visitor<'de>>(
         self,
-        pairs: &'g [(Slot, Slot)],
+        pairs: &'g [(Packed, Packed)],
         visitor: V,
     ) -> Result<V::Value> {
         let pairs = DictIter::new(self.v.graph(), pairs);
@@ -132,7 +133,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
     // On the recursion path of nested sequences: small on purpose.
     fn visit_slots<V: Visitor<'de>>(
         self,
-        slots: &'g [Slot],
+        slots: &'g [Packed],
         visitor: V,
         exact: bool,
     ) -> Result<V::Value> {
@@ -250,7 +251,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
                     special.push(Special {
                         key: f,
                         label: fm.name.to_string(),
-                        slot,
+                        slot: self.v.graph().slot(slot),
                     });
                 }
             }
@@ -351,7 +352,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
                     return self.visit_map_from(Vec::new(), Some(pairs), visitor);
                 }
                 match obj.state {
-                    Some(s) if s != Slot::None => {
+                    Some(s) if !s.is_none() => {
                         // The object is on the path while its state is walked: a state
                         // that is (or holds) the object itself is a cycle, not a loop.
                         let _guard = self.walk.descend(self.v)?;
@@ -434,7 +435,7 @@ fn length_error(len: usize, left: usize) -> Error {
 /// How a struct request is answered.
 enum Plan<'g, 'de> {
     Map(Vec<Special>, Option<DictIter<'g, 'de>>),
-    Seq(&'g [Slot]),
+    Seq(&'g [Packed]),
     Invalid,
 }
 
@@ -645,7 +646,7 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
             inst.obj.state
         };
         let label = if m.args { "[0]" } else { ".__state__" };
-        let inner = inner.unwrap_or(Slot::None);
+        let inner = inner.unwrap_or(Packed::NONE);
         // On the path while its argument or state is walked (a self-reference is a cycle).
         let _guard = self.walk.descend(self.v)?;
         let child = self.child(inner)?;

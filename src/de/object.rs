@@ -3,7 +3,7 @@
 //! and its state.
 
 use crate::error::{Error, ErrorKind};
-use crate::value::{DictIter, Global, Node, Object, Slot, Value};
+use crate::value::{DictIter, Global, Node, Object, Packed, Slot, Value};
 
 /// An object node, read as an instance of a class.
 #[derive(Clone, Copy)]
@@ -12,9 +12,9 @@ pub(crate) struct Instance<'g, 'de> {
     /// The class (or the callable a REDUCE called), when it is a global.
     pub(crate) class: Option<&'g Global<'de>>,
     /// The constructor's positional arguments.
-    pub(crate) args: &'g [Slot],
+    pub(crate) args: &'g [Packed],
     /// NEWOBJ_EX's keyword arguments (a dict).
-    pub(crate) kwargs: Option<Slot>,
+    pub(crate) kwargs: Option<Packed>,
 }
 
 impl<'g, 'de> Instance<'g, 'de> {
@@ -134,7 +134,7 @@ impl<'g, 'de> Instance<'g, 'de> {
     }
 
     /// The value of keyword argument `name`.
-    pub(crate) fn kwarg(&self, v: Value<'g, 'de>, name: &str) -> Option<Slot> {
+    pub(crate) fn kwarg(&self, v: Value<'g, 'de>, name: &str) -> Option<Packed> {
         let pairs = v.graph().value(self.kwargs?).dict_pairs()?;
         pairs
             .iter()

@@ -166,12 +166,12 @@ fn cycle(v: Value<'_, '_>) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use crate::value::{Graph, Node, NodeId, Slot};
+    use crate::value::{Graph, Node, NodeId, Packed, Slot};
 
     /// `depth` nested lists; the innermost holds `inner`.
-    fn chain(depth: u32, inner: Vec<Slot>) -> Vec<Node<'static>> {
+    fn chain(depth: u32, inner: Vec<Packed>) -> Vec<Node<'static>> {
         let mut nodes: Vec<Node> = (0..depth)
-            .map(|i| Node::List(vec![Slot::Node(NodeId(i + 1))]))
+            .map(|i| Node::List(vec![Packed::node(NodeId(i + 1))]))
             .collect();
         nodes.push(Node::List(inner));
         nodes
@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn cycles_are_found_past_the_linear_scan() {
         // 40 levels deep, the innermost list holds the outermost again.
-        let nodes = chain(40, vec![Slot::Node(NodeId(0))]);
+        let nodes = chain(40, vec![Packed::node(NodeId(0))]);
         let graph = Graph::from_nodes(nodes, Slot::Node(NodeId(0)));
         let err = crate::from_graph::<serde_json::Value>(&graph).unwrap_err();
         assert!(err.message().starts_with("cycle: this list"), "{err}");
@@ -192,8 +192,8 @@ mod tests {
         // 40 levels, then [s, s, s] with s = [1]: shared, not cyclic.
         let mut nodes = chain(40, vec![]);
         let s = nodes.len() as u32;
-        nodes.push(Node::List(vec![Slot::Int(1)]));
-        nodes[40] = Node::List(vec![Slot::Node(NodeId(s)); 3]);
+        nodes.push(Node::List(vec![Packed::small_int(1)]));
+        nodes[40] = Node::List(vec![Packed::node(NodeId(s)); 3]);
         let graph = Graph::from_nodes(nodes, Slot::Node(NodeId(0)));
         let v: serde_json::Value = crate::from_graph(&graph).unwrap();
         let mut inner = &v;

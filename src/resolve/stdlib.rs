@@ -3,7 +3,7 @@
 //! arguments do not have the expected shape stays the generic object it was.
 
 use crate::value::Construct;
-use crate::value::{DictClass, Emulated, Graph, Node, NodeId, Object, Slot, UtcOffset};
+use crate::value::{DictClass, Emulated, Graph, Node, NodeId, Object, Packed, Slot, UtcOffset};
 use num_traits::ToPrimitive;
 use std::borrow::Cow;
 
@@ -21,31 +21,25 @@ pub(crate) fn emulate(graph: &mut Graph<'_>, objects: &[NodeId]) {
     }
 }
 
-fn global_name<'g>(graph: &'g Graph<'_>, slot: Slot) -> Option<(&'g str, &'g str)> {
-    match slot {
-        Slot::Node(id) => match graph.node(id) {
-            Node::Global(g) => Some((&g.module, &g.name)),
-            _ => None,
-        },
+fn global_name<'g>(graph: &'g Graph<'_>, p: Packed) -> Option<(&'g str, &'g str)> {
+    match node(graph, p)? {
+        Node::Global(g) => Some((&g.module, &g.name)),
         _ => None,
     }
 }
 
-fn node<'g, 'de>(graph: &'g Graph<'de>, slot: Slot) -> Option<&'g Node<'de>> {
-    match slot {
-        Slot::Node(id) => Some(graph.node(id)),
-        _ => None,
-    }
+fn node<'g, 'de>(graph: &'g Graph<'de>, p: Packed) -> Option<&'g Node<'de>> {
+    p.node_id().map(|id| graph.node(id))
 }
 
-fn seq_items(graph: &Graph<'_>, slot: Slot) -> Option<Vec<Slot>> {
+fn seq_items(graph: &Graph<'_>, slot: Packed) -> Option<Vec<Packed>> {
     match node(graph, slot)? {
         Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => Some(v.clone()),
         _ => None,
     }
 }
 
-fn dict_pairs(graph: &Graph<'_>, slot: Slot) -> Option<Vec<(Slot, Slot)>> {
+fn dict_pairs(graph: &Graph<'_>, slot: Packed) -> Option<Vec<(Packed, Packed)>> {
     match node(graph, slot)? {
         Node::Dict(d) => Some(d.clone()),
         Node::Emulated(e) => match &**e {
@@ -64,14 +58,14 @@ fn dict_pairs(graph: &Graph<'_>, slot: Slot) -> Option<Vec<(Slot, Slot)>> {
     }
 }
 
-fn str_of<'g>(graph: &'g Graph<'_>, slot: Slot) -> Option<&'g str> {
-    graph.str_of(slot)
+fn str_of<'g>(graph: &'g Graph<'_>, p: Packed) -> Option<&'g str> {
+    graph.str_of(graph.slot(p))
 }
 
 /// Bytes of a bytes value, or of a str read as Latin-1 (how Python 2 pickles carry
 /// datetime state under `encoding="latin1"`).
-fn state_bytes(graph: &Graph<'_>, slot: Slot) -> Option<Vec<u8>> {
-    if let Some(s) = graph.str_of(slot) {
+fn state_bytes(graph: &Graph<'_>, slot: Packed) -> Option<Vec<u8>> {
+    if let Some(s) = str_of(graph, slot) {
         return s.chars().map(|c| u8::try_from(c as u32).ok()).collect();
     }
     match node(graph, slot)? {
@@ -80,8 +74,8 @@ fn state_bytes(graph: &Graph<'_>, slot: Slot) -> Option<Vec<u8>> {
     }
 }
 
-fn int_of(graph: &Graph<'_>, slot: Slot) -> Option<i64> {
-    match slot {
+fn int_of(graph: &Graph<'_>, p: Packed) -> Option<i64> {
+    match graph.slot(p) {
         Slot::Int(i) => Some(i),
         Slot::Bool(b) => Some(b as i64),
         Slot::Node(id) => match graph.node(id) {
@@ -92,16 +86,16 @@ fn int_of(graph: &Graph<'_>, slot: Slot) -> Option<i64> {
     }
 }
 
-fn is_int(graph: &Graph<'_>, slot: Slot) -> bool {
-    match slot {
+fn is_int(graph: &Graph<'_>, p: Packed) -> bool {
+    match graph.slot(p) {
         Slot::Int(_) => true,
         Slot::Node(id) => matches!(graph.node(id), Node::BigInt(_)),
         _ => false,
     }
 }
 
-fn float_of(slot: Slot) -> Option<f64> {
-    match slot {
+fn float_of(graph: &Graph<'_>, p: Packed) -> Option<f64> {
+    match graph.slot(p) {
         Slot::Float(f) => Some(f),
         Slot::Int(i) => Some(i as f64),
         Slot::Bool(b) => Some(b as i64 as f64),
@@ -121,7 +115,7 @@ fn encode(text: &str, encoding: &str) -> Option<Vec<u8>> {
 }
 
 /// bytes(...) / bytearray(...) arguments: (), (bytes,), (str, encoding), (list of ints,).
-fn bytes_from_args(graph: &Graph<'_>, args: &[Slot]) -> Option<Vec<u8>> {
+fn bytes_from_args(graph: &Graph<'_>, args: &[Packed]) -> Option<Vec<u8>> {
     match args {
         [] => Some(Vec::new()),
         [a] => match node(graph, *a)? {
@@ -212,7 +206,7 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
                     None,
                 ),
                 "defaultdict" => match args {
-                    [] => (DictClass::DefaultDict, Vec::new(), Some(Slot::None)),
+                    [] => (DictClass::DefaultDict, Vec::new(), Some(Packed::NONE)),
                     [f] => (DictClass::DefaultDict, Vec::new(), Some(*f)),
                     [f, d] => (DictClass::DefaultDict, dict_pairs(graph, *d)?, Some(*f)),
                     _ => return None,
@@ -238,8 +232,8 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
         ("builtins", "complex") if plain(obj) => {
             let (re, im) = match args {
                 [] => (0.0, 0.0),
-                [r] => (float_of(*r)?, 0.0),
-                [r, i] => (float_of(*r)?, float_of(*i)?),
+                [r] => (float_of(graph, *r)?, 0.0),
+                [r, i] => (float_of(graph, *r)?, float_of(graph, *i)?),
                 _ => return None,
             };
             Some(Node::Emulated(Box::new(Emulated::Complex(re, im))))
@@ -327,16 +321,16 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
         ("builtins", "range")
             if call && plain(obj) && !(1..=3).contains(&args.len())
                 || args.iter().any(|a| !is_int(graph, *a))
-                || (args.len() == 3 && args[2] == Slot::Int(0)) =>
+                || (args.len() == 3 && graph.slot(args[2]) == Slot::Int(0)) =>
         {
             None
         }
         ("builtins", "range") | ("builtins", "slice") if call && plain(obj) => {
             let parts = match (name, args) {
-                ("range", [stop]) => [Slot::Int(0), *stop, Slot::Int(1)],
-                ("range", [start, stop]) => [*start, *stop, Slot::Int(1)],
-                ("slice", [stop]) => [Slot::None, *stop, Slot::None],
-                ("slice", [start, stop]) => [*start, *stop, Slot::None],
+                ("range", [stop]) => [Packed::small_int(0), *stop, Packed::small_int(1)],
+                ("range", [start, stop]) => [*start, *stop, Packed::small_int(1)],
+                ("slice", [stop]) => [Packed::NONE, *stop, Packed::NONE],
+                ("slice", [start, stop]) => [*start, *stop, Packed::NONE],
                 (_, [a, b, c]) => [*a, *b, *c],
                 _ => return None,
             };
@@ -361,9 +355,9 @@ fn valid_time(h: u8, m: u8, s: u8, us: u32) -> Option<()> {
 
 /// `None` tzinfo → `Some(None)`; a `datetime.timezone(timedelta[, name])` → its offset;
 /// anything else → `None` (the datetime stays a generic object).
-fn tz_offset(graph: &Graph<'_>, tz: Option<Slot>) -> Option<Option<UtcOffset>> {
+fn tz_offset(graph: &Graph<'_>, tz: Option<Packed>) -> Option<Option<UtcOffset>> {
     let Some(tz) = tz else { return Some(None) };
-    if tz == Slot::None {
+    if tz.is_none() {
         return Some(None);
     }
     let Node::Object(o) = node(graph, tz)? else {
@@ -410,7 +404,7 @@ fn uuid<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
         .iter()
         .find(|(k, _)| str_of(graph, *k) == Some("int"))
         .map(|(_, v)| *v)?;
-    let value = match int {
+    let value = match graph.slot(int) {
         Slot::Int(i) => u128::try_from(i).ok()?,
         Slot::Node(id) => match graph.node(id) {
             Node::BigInt(b) => b.to_u128()?,

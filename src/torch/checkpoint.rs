@@ -179,7 +179,7 @@ pub fn named_tensors<'g>(graph: &'g Graph<'_>) -> Vec<(String, &'g Tensor)> {
             }
             Node::List(items) | Node::Tuple(items) => {
                 for (i, s) in items.iter().enumerate() {
-                    children.push((join(&path, &i.to_string()), *s));
+                    children.push((join(&path, &i.to_string()), graph.slot(*s)));
                 }
             }
             Node::Object(_) | Node::Dict(_) | Node::Emulated(_) => {

@@ -9,7 +9,7 @@
 use super::archive::LoadOptions;
 use super::checkpoint::{as_tensor, Checkpoint};
 use crate::error::Result;
-use crate::value::{Emulated, Graph, Node, NodeId, Slot};
+use crate::value::{Emulated, Graph, Node, NodeId, Packed};
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::path::Path;
@@ -123,7 +123,7 @@ impl Checkpoint {
 /// A copy of `graph` in which every state dict also holds its groups, or `None` when
 /// there is no state dict with dotted keys.
 pub(crate) fn unflattened(graph: &Graph<'static>) -> Option<Graph<'static>> {
-    let dicts: Vec<(NodeId, Vec<(String, Slot)>)> = (0..graph.node_count())
+    let dicts: Vec<(NodeId, Vec<(String, Packed)>)> = (0..graph.node_count())
         .filter_map(|i| {
             let id = NodeId(i as u32);
             state_dict_entries(graph, graph.node(id)).map(|e| (id, e))
@@ -134,7 +134,7 @@ pub(crate) fn unflattened(graph: &Graph<'static>) -> Option<Graph<'static>> {
     }
     let mut out = graph.clone();
     for (id, entries) in dicts {
-        let entries: Vec<(&str, Slot)> = entries.iter().map(|(k, s)| (k.as_str(), *s)).collect();
+        let entries: Vec<(&str, Packed)> = entries.iter().map(|(k, s)| (k.as_str(), *s)).collect();
         let groups = groups(&mut out, &entries);
         match out.node_mut(id) {
             Node::Dict(pairs) => pairs.extend(groups),
@@ -151,7 +151,7 @@ pub(crate) fn unflattened(graph: &Graph<'static>) -> Option<Graph<'static>> {
 
 /// The entries of a state dict: a dict (or OrderedDict) whose keys are all strings and
 /// values all tensors, with at least one dotted key.
-fn state_dict_entries(graph: &Graph<'_>, node: &Node<'_>) -> Option<Vec<(String, Slot)>> {
+fn state_dict_entries(graph: &Graph<'_>, node: &Node<'_>) -> Option<Vec<(String, Packed)>> {
     let pairs = match node {
         Node::Dict(pairs) => pairs,
         Node::Emulated(e) => match &**e {
@@ -175,8 +175,8 @@ fn state_dict_entries(graph: &Graph<'_>, node: &Node<'_>) -> Option<Vec<(String,
 
 /// The groups of `entries` (names relative to one prefix): one `(head, group)` pair per
 /// first name segment that prefixes other names and is not itself a tensor's name.
-fn groups(graph: &mut Graph<'static>, entries: &[(&str, Slot)]) -> Vec<(Slot, Slot)> {
-    let mut heads: Vec<(&str, Vec<(&str, Slot)>)> = Vec::new();
+fn groups(graph: &mut Graph<'static>, entries: &[(&str, Packed)]) -> Vec<(Packed, Packed)> {
+    let mut heads: Vec<(&str, Vec<(&str, Packed)>)> = Vec::new();
     for (name, slot) in entries {
         if let Some((head, rest)) = name.split_once('.') {
             match heads.iter_mut().find(|(h, _)| *h == head) {
@@ -197,11 +197,11 @@ fn groups(graph: &mut Graph<'static>, entries: &[(&str, Slot)]) -> Vec<(Slot, Sl
 
 /// One group: a list when its names start with `0..n` (each element the tensor named
 /// by the index, or the group under it), else a dict of its names and its groups.
-fn group(graph: &mut Graph<'static>, entries: &[(&str, Slot)]) -> Slot {
+fn group(graph: &mut Graph<'static>, entries: &[(&str, Packed)]) -> Packed {
     if let Some(items) = index_list(graph, entries) {
         return push(graph, Node::List(items));
     }
-    let mut pairs: Vec<(Slot, Slot)> = entries
+    let mut pairs: Vec<(Packed, Packed)> = entries
         .iter()
         .map(|(name, slot)| (string(graph, name), *slot))
         .collect();
@@ -210,11 +210,11 @@ fn group(graph: &mut Graph<'static>, entries: &[(&str, Slot)]) -> Slot {
 }
 
 /// One index of a list group: the tensor named by the index, the names under it.
-type Bucket<'a> = (Option<Slot>, Vec<(&'a str, Slot)>);
+type Bucket<'a> = (Option<Packed>, Vec<(&'a str, Packed)>);
 
 /// The elements of `entries` as a list, when their first segments are exactly `0..n`
 /// (written without leading zeros) and none is both a tensor and a prefix.
-fn index_list(graph: &mut Graph<'static>, entries: &[(&str, Slot)]) -> Option<Vec<Slot>> {
+fn index_list(graph: &mut Graph<'static>, entries: &[(&str, Packed)]) -> Option<Vec<Packed>> {
     let index = |name: &str| -> Option<usize> {
         let head = name.split('.').next()?;
         (head == "0" || !head.starts_with('0')).then(|| head.parse().ok())?
@@ -245,10 +245,10 @@ fn index_list(graph: &mut Graph<'static>, entries: &[(&str, Slot)]) -> Option<Ve
     )
 }
 
-fn string(graph: &mut Graph<'static>, s: &str) -> Slot {
+fn string(graph: &mut Graph<'static>, s: &str) -> Packed {
     push(graph, Node::Str(Cow::Owned(s.to_string())))
 }
 
-fn push(graph: &mut Graph<'static>, node: Node<'static>) -> Slot {
-    Slot::Node(graph.push(node, 0))
+fn push(graph: &mut Graph<'static>, node: Node<'static>) -> Packed {
+    Packed::node(graph.push(node, 0))
 }

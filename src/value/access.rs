@@ -1,7 +1,7 @@
 //! [`Value`]: a cheap, copyable handle on one value of a [`Graph`], with type checks,
 //! indexing and iteration.
 
-use super::{Emulated, Global, Graph, Node, NodeId, Object, Slot};
+use super::{Emulated, Global, Graph, Node, NodeId, Object, Packed, Slot, SlotLike};
 use num_bigint::BigInt;
 use std::fmt;
 
@@ -86,10 +86,12 @@ impl<'g, 'de> Value<'g, 'de> {
         Value { graph, slot }
     }
 
-    fn with(self, slot: Slot) -> Self {
+    /// Another value of the same graph (an element of this one, say).
+    #[inline]
+    pub fn with(self, slot: impl SlotLike) -> Self {
         Value {
             graph: self.graph,
-            slot,
+            slot: slot.unpacked(self.graph),
         }
     }
 
@@ -252,16 +254,18 @@ impl<'g, 'de> Value<'g, 'de> {
         }
     }
 
-    /// The elements of a list, tuple, set or frozenset.
-    pub fn seq(self) -> Option<&'g [Slot]> {
+    /// The elements of a list, tuple, set or frozenset, packed: unpack them with
+    /// [`with`](Self::with) or [`Graph::slot`] (or walk them with [`iter`](Self::iter)).
+    pub fn seq(self) -> Option<&'g [Packed]> {
         match self.node()? {
             Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => Some(v),
             _ => None,
         }
     }
 
-    /// The pairs of a dict (or recognised dict subclass).
-    pub fn dict_pairs(self) -> Option<&'g [(Slot, Slot)]> {
+    /// The pairs of a dict (or recognised dict subclass), packed (see [`seq`](Self::seq);
+    /// [`items`](Self::items) walks them).
+    pub fn dict_pairs(self) -> Option<&'g [(Packed, Packed)]> {
         match self.node()? {
             Node::Dict(v) => Some(v),
             Node::Emulated(e) => match &**e {
@@ -313,7 +317,7 @@ impl<'g, 'de> Value<'g, 'de> {
         self.seq()
             .unwrap_or(&[])
             .iter()
-            .map(move |s| Value::new(graph, *s))
+            .map(move |s| graph.value(*s))
     }
 
     /// Iterates the key/value pairs of a dict; for an object, of its state dict (the
@@ -353,13 +357,13 @@ impl<'g, 'de> Value<'g, 'de> {
 /// Iterator over the pairs of a dict, see [`Value::items`].
 pub struct DictIter<'g, 'de> {
     graph: &'g Graph<'de>,
-    first: std::slice::Iter<'g, (Slot, Slot)>,
-    second: std::slice::Iter<'g, (Slot, Slot)>,
+    first: std::slice::Iter<'g, (Packed, Packed)>,
+    second: std::slice::Iter<'g, (Packed, Packed)>,
 }
 
 impl<'g, 'de> DictIter<'g, 'de> {
     /// Iterates `pairs` (slots of `graph`).
-    pub(crate) fn new(graph: &'g Graph<'de>, pairs: &'g [(Slot, Slot)]) -> Self {
+    pub(crate) fn new(graph: &'g Graph<'de>, pairs: &'g [(Packed, Packed)]) -> Self {
         DictIter {
             graph,
             first: pairs.iter(),
@@ -372,7 +376,7 @@ impl<'g, 'de> Iterator for DictIter<'g, 'de> {
     type Item = (Value<'g, 'de>, Value<'g, 'de>);
     fn next(&mut self) -> Option<Self::Item> {
         let (k, v) = self.first.next().or_else(|| self.second.next())?;
-        Some((Value::new(self.graph, *k), Value::new(self.graph, *v)))
+        Some((self.graph.value(*k), self.graph.value(*v)))
     }
 }
 

@@ -2,7 +2,7 @@
 //! data (see `resolve`): dict subclasses, complex, Decimal, the datetime family, UUID,
 //! range and slice.
 
-use super::Slot;
+use super::Packed;
 use std::fmt::Write;
 
 /// Which dict-like class an [`Emulated::Dict`] came from.
@@ -47,11 +47,11 @@ pub enum Emulated {
         /// Which class.
         class: DictClass,
         /// The items in insertion order.
-        items: Vec<(Slot, Slot)>,
+        items: Vec<(Packed, Packed)>,
         /// `defaultdict`'s `default_factory`.
-        default_factory: Option<Slot>,
+        default_factory: Option<Packed>,
         /// Instance state a BUILD gave it (torch state dicts' `_metadata`).
-        state: Option<Slot>,
+        state: Option<Packed>,
     },
     /// `complex(re, im)`.
     Complex(f64, f64),
@@ -87,9 +87,9 @@ pub enum Emulated {
     /// `uuid.UUID`.
     Uuid(u128),
     /// `range(start, stop, step)`.
-    Range([Slot; 3]),
+    Range([Packed; 3]),
     /// `slice(start, stop, step)`.
-    Slice([Slot; 3]),
+    Slice([Packed; 3]),
     /// A torch tensor or Parameter (`torch._utils._rebuild_tensor_v2`, `_rebuild_parameter`,
     /// …), rebuilt over its storage by `torch::load` or the `--torch` emulation.
     Tensor(Box<crate::torch::Tensor>),

@@ -1,8 +1,9 @@
 //! The object graph the VM builds, and [`Value`], a handle for walking it.
 //!
 //! The graph is an arena: every non-scalar Python object is a [`Node`] addressed by a
-//! [`NodeId`], and containers hold [`Slot`]s, which are either a scalar stored inline
-//! (None, bool, small int, float) or an edge to a node. The memo shares nodes, so `[a, a]`
+//! [`NodeId`], and containers hold values [`Packed`] in 8 bytes: a scalar stored inline
+//! (None, bool, int, float, most strings) or an edge to a node. [`Slot`] is the same
+//! value unpacked, for matching on. The memo shares nodes, so `[a, a]`
 //! is two edges to one node and `L.append(L)` is a cycle; the graph keeps both. Because
 //! nodes refer to each other by index, dropping a graph never recurses, however deep.
 //!
@@ -10,9 +11,11 @@
 
 mod access;
 mod emulated;
+mod packed;
 
 pub use access::{DictIter, Value, ValueKind};
 pub use emulated::{DictClass, Emulated, UtcOffset};
+pub use packed::Packed;
 
 use num_bigint::BigInt;
 use std::borrow::Cow;
@@ -34,15 +37,12 @@ impl NodeId {
     }
 }
 
-/// One edge of the graph: a scalar stored inline, or a reference to a node.
+/// One value of the graph, unpacked: a scalar stored inline, or a reference to a node.
+/// Containers store it [`Packed`] (8 bytes); [`Graph::slot`] unpacks.
 ///
 /// Scalars have no identity in the graph (as in the JSON rendering), so they are copied;
 /// everything else is a [`NodeId`].
-// `repr(u64)`: the tag fills the first 8 bytes and every payload the last 8, so a slot
-// copies as two plain words (with a 1-byte tag the compiler copies the padding piecewise,
-// which stalls store forwarding on the VM's hottest path).
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[repr(u64)]
 pub enum Slot {
     /// Python `None`.
     None,
@@ -52,26 +52,42 @@ pub enum Slot {
     Int(i64),
     /// A Python `float`.
     Float(f64),
-    /// A Python `str` held by the graph's string table (text borrowed from the input for
-    /// slice loads, or the graph's own text buffer for stream loads); read it with
-    /// [`Graph::str_of`] or [`Value::as_str`]. Most strings of a pickle are stored this
-    /// way: no node, no allocation, validated once.
+    /// A Python `str` of up to 65535 bytes, a range of the input (slice loads) or of the
+    /// graph's own text buffer (stream loads); read it with [`Graph::str_of`] or
+    /// [`Value::as_str`]. Most strings of a pickle are stored this way: no node, no
+    /// allocation.
     Str(StrRef),
     /// Any other value: a node of the graph.
     Node(NodeId),
 }
 
-/// Where an inline [`Slot::Str`] lies: an entry of the graph's table of borrowed
-/// strings (`len == BORROWED`), or a range of its own text buffer.
+/// A [`Slot`] or a [`Packed`] one: what [`Graph::value`] and [`Value::with`] take.
+pub trait SlotLike: Copy {
+    /// The value unpacked, as a slot of `graph`.
+    fn unpacked(self, graph: &Graph<'_>) -> Slot;
+}
+
+impl SlotLike for Slot {
+    #[inline(always)]
+    fn unpacked(self, _: &Graph<'_>) -> Slot {
+        self
+    }
+}
+
+impl SlotLike for Packed {
+    #[inline(always)]
+    fn unpacked(self, graph: &Graph<'_>) -> Slot {
+        graph.slot(self)
+    }
+}
+
+/// Where an inline [`Slot::Str`] lies: a range of the input (`input`), or of the graph's
+/// own text buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StrRef {
     pub(crate) start: u32,
-    pub(crate) len: u32,
-}
-
-impl StrRef {
-    /// `len` of a reference into the table of borrowed strings.
-    pub(crate) const BORROWED: u32 = u32::MAX;
+    pub(crate) len: u16,
+    pub(crate) input: bool,
 }
 
 /// How an object-building opcode would have constructed the object in Python.
@@ -92,17 +108,17 @@ pub struct Object {
     /// Which opcode family made it.
     pub construct: Construct,
     /// The callable (REDUCE) or class (NEWOBJ, INST, OBJ); usually a [`Node::Global`].
-    pub callable: Slot,
+    pub callable: Packed,
     /// The positional arguments.
-    pub args: Vec<Slot>,
+    pub args: Vec<Packed>,
     /// NEWOBJ_EX's keyword arguments (a dict node), if any.
-    pub kwargs: Option<Slot>,
+    pub kwargs: Option<Packed>,
     /// The last BUILD state, if any.
-    pub state: Option<Slot>,
+    pub state: Option<Packed>,
     /// Items appended by APPEND/APPENDS (and ADDITEMS) to this object.
-    pub items: Vec<Slot>,
+    pub items: Vec<Packed>,
     /// Pairs set by SETITEM/SETITEMS on this object.
-    pub dictitems: Vec<(Slot, Slot)>,
+    pub dictitems: Vec<(Packed, Packed)>,
 }
 
 /// A global reference (GLOBAL, STACK_GLOBAL, INST, OBJ's class): a name, never imported.
@@ -128,19 +144,19 @@ pub enum Node<'de> {
     /// `bytearray` (borrowed from the input when possible).
     ByteArray(Cow<'de, [u8]>),
     /// `list`.
-    List(Vec<Slot>),
+    List(Vec<Packed>),
     /// `tuple`.
-    Tuple(Vec<Slot>),
+    Tuple(Vec<Packed>),
     /// `dict`, in insertion order; keys may be any value.
-    Dict(Vec<(Slot, Slot)>),
+    Dict(Vec<(Packed, Packed)>),
     /// `set`, in the order the pickle gives.
-    Set(Vec<Slot>),
+    Set(Vec<Packed>),
     /// `frozenset`, in the order the pickle gives.
-    FrozenSet(Vec<Slot>),
+    FrozenSet(Vec<Packed>),
     /// A global name.
     Global(Box<Global<'de>>),
     /// A persistent id that no hook resolved.
-    PersId(Slot),
+    PersId(Packed),
     /// A recorded construction (class instance or call).
     Object(Box<Object>),
     /// A standard-library value the resolver recognised.
@@ -157,13 +173,16 @@ pub enum Node<'de> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Graph<'de> {
-    /// Inline strings that borrow from the input (slice loads), validated once.
-    pub(crate) strs: Vec<&'de str>,
+    /// The input of a slice load (empty for stream loads): where [`StrRef`]s with
+    /// `input` point. Their text was validated as UTF-8 when the VM read it.
+    pub(crate) input: &'de [u8],
     /// Inline strings of stream loads, appended one after the other.
     pub(crate) text: String,
     pub(crate) nodes: Vec<Node<'de>>,
     /// Creation offsets, saturated at `u32::MAX` (4 bytes a node instead of 8).
     pub(crate) offsets: Vec<u32>,
+    /// Ints and floats that do not pack in 8 bytes by themselves (see [`Packed`]).
+    pub(crate) wide: Vec<u64>,
     pub(crate) root: Slot,
     /// How many input bytes the VM read to build the graph (0 for hand-built graphs):
     /// the `N` that the default expansion budgets scale with.
@@ -173,26 +192,30 @@ pub struct Graph<'de> {
 impl<'de> Graph<'de> {
     pub(crate) fn new() -> Self {
         Graph {
-            strs: Vec::new(),
+            input: &[],
             text: String::new(),
             nodes: Vec::new(),
             offsets: Vec::new(),
+            wide: Vec::new(),
             root: Slot::None,
             input_len: 0,
         }
     }
 
     /// A graph holding `nodes` with `root` (for building values by hand, e.g. in tests).
-    /// Every `NodeId` in the nodes must be below `nodes.len()`.
+    /// Every `NodeId` in the nodes must be below `nodes.len()`; the nodes hold values
+    /// that pack by themselves ([`Packed::new`]). Ints beyond 48 bits can be added
+    /// afterwards with [`pack`](Self::pack).
     ///
     /// There is no input, so [`input_len`](Self::input_len) (what the default expansion
     /// budgets scale with) is the bytes of text the nodes carry: every string, byte
     /// string, big int and global name counted once.
     ///
     /// ```
-    /// use serde_pickle_vm::{Graph, Node, NodeId, Slot};
+    /// use serde_pickle_vm::{Graph, Node, NodeId, Packed, Slot};
     /// use std::borrow::Cow;
-    /// let nodes = vec![Node::Str(Cow::Borrowed("hello")), Node::List(vec![Slot::Node(NodeId::from_index(0)); 2])];
+    /// let hello = Packed::node(NodeId::from_index(0));
+    /// let nodes = vec![Node::Str(Cow::Borrowed("hello")), Node::List(vec![hello; 2])];
     /// let g = Graph::from_nodes(nodes, Slot::Node(NodeId::from_index(1)));
     /// assert_eq!(g.input_len(), 5);
     /// assert_eq!(g.root().get(1).and_then(|v| v.as_str()), Some("hello"));
@@ -200,12 +223,10 @@ impl<'de> Graph<'de> {
     pub fn from_nodes(nodes: Vec<Node<'de>>, root: Slot) -> Self {
         let offsets = vec![0; nodes.len()];
         let mut graph = Graph {
-            strs: Vec::new(),
-            text: String::new(),
             nodes,
             offsets,
             root,
-            input_len: 0,
+            ..Graph::new()
         };
         graph.input_len = (0..graph.nodes.len())
             .map(|i| graph.scalar_bytes(Slot::Node(NodeId(i as u32))))
@@ -234,9 +255,11 @@ impl<'de> Graph<'de> {
         self.root
     }
 
-    /// A handle on any slot of this graph.
-    pub fn value(&self, slot: Slot) -> Value<'_, 'de> {
-        Value::new(self, slot)
+    /// A handle on any value of this graph, a [`Slot`] or a [`Packed`] one (an element
+    /// of a container).
+    #[inline]
+    pub fn value(&self, slot: impl SlotLike) -> Value<'_, 'de> {
+        Value::new(self, slot.unpacked(self))
     }
 
     /// The node `id` refers to.
@@ -277,7 +300,7 @@ impl<'de> Graph<'de> {
     #[inline]
     pub fn borrowed_str(&self, slot: Slot) -> Option<&'de str> {
         match slot {
-            Slot::Str(r) if r.len == StrRef::BORROWED => self.strs.get(r.start as usize).copied(),
+            Slot::Str(r) if r.input => self.input_str(r),
             Slot::Node(id) => match self.node(id) {
                 Node::Str(Cow::Borrowed(s)) => Some(s),
                 _ => None,
@@ -286,41 +309,67 @@ impl<'de> Graph<'de> {
         }
     }
 
+    /// The text of an inline string of the input. The VM validated it when it read it;
+    /// validating again (a few nanoseconds for the short strings that are stored
+    /// inline) is what lets the graph keep 8 bytes per string, not a 16-byte `&str`.
+    #[inline]
+    fn input_str(&self, r: StrRef) -> Option<&'de str> {
+        let start = r.start as usize;
+        let input: &'de [u8] = self.input;
+        std::str::from_utf8(input.get(start..start + r.len as usize)?).ok()
+    }
+
     #[inline]
     fn inline_str(&self, r: StrRef) -> Option<&str> {
-        if r.len == StrRef::BORROWED {
-            return self.strs.get(r.start as usize).copied();
+        if r.input {
+            return self.input_str(r);
         }
         let start = r.start as usize;
         self.text.get(start..start + r.len as usize)
     }
 
-    /// Adds a string borrowed from the input to the table; falls back to a node past
-    /// 2^32 - 1 strings.
+    /// The slot of a string that lies in the input at `bytes` (a subslice of the input
+    /// this graph was given, already validated): inline when it is short enough and its
+    /// offset fits, a borrowed node otherwise.
     #[inline]
-    pub(crate) fn push_borrowed_str(&mut self, s: &'de str, offset: u64) -> Slot {
-        match u32::try_from(self.strs.len()) {
-            Ok(start) if start != u32::MAX => {
-                self.strs.push(s);
-                Slot::Str(StrRef {
-                    start,
-                    len: StrRef::BORROWED,
-                })
-            }
-            _ => Slot::Node(self.push(Node::Str(Cow::Borrowed(s)), offset)),
+    pub(crate) fn push_input_str(&mut self, s: &'de str, offset: u64) -> Packed {
+        let at = (s.as_ptr() as usize).wrapping_sub(self.input.as_ptr() as usize);
+        if s.len() <= packed::MAX_INLINE_STR
+            && at <= u32::MAX as usize
+            && self.input.get(at..at + s.len()).map(<[u8]>::as_ptr) == Some(s.as_ptr())
+        {
+            return Packed::str(StrRef {
+                start: at as u32,
+                len: s.len() as u16,
+                input: true,
+            });
         }
+        Packed::node(self.push(Node::Str(Cow::Borrowed(s)), offset))
     }
 
     /// Stores `s` in the graph's own text buffer and returns its slot (for strings that
-    /// do not lie in the input). Falls back to a node past 4 GiB of text.
-    pub(crate) fn push_owned_str(&mut self, s: &str, offset: u64) -> Slot {
-        if let (Ok(start), Ok(len)) = (u32::try_from(self.text.len()), u32::try_from(s.len())) {
-            if len != StrRef::BORROWED && start.checked_add(len).is_some() {
-                self.text.push_str(s);
-                return Slot::Str(StrRef { start, len });
-            }
+    /// do not lie in the input). Falls back to a node past 4 GiB of text and for strings
+    /// longer than 65535 bytes.
+    pub(crate) fn push_owned_str(&mut self, s: &str, offset: u64) -> Packed {
+        if let Some(r) = self.append_text(s, u32::MAX as u64) {
+            return Packed::str(r);
         }
-        Slot::Node(self.push(Node::Str(Cow::Owned(s.to_string())), offset))
+        Packed::node(self.push(Node::Str(Cow::Owned(s.to_string())), offset))
+    }
+
+    /// Appends `s` to the text buffer if it fits as an inline string within `limit`
+    /// bytes of text.
+    fn append_text(&mut self, s: &str, limit: u64) -> Option<StrRef> {
+        let start = self.text.len() as u64;
+        if s.len() > packed::MAX_INLINE_STR || start + s.len() as u64 > limit {
+            return None;
+        }
+        self.text.push_str(s);
+        Some(StrRef {
+            start: start as u32,
+            len: s.len() as u16,
+            input: false,
+        })
     }
 
     /// The byte offset in the pickle of the opcode that created node `id`.
@@ -355,7 +404,7 @@ impl<'de> Graph<'de> {
     /// are copied at each reference.
     pub(crate) fn scalar_bytes(&self, slot: Slot) -> u64 {
         let n = match slot {
-            Slot::Str(r) => self.inline_str(r).map_or(0, str::len),
+            Slot::Str(r) => r.len as usize,
             Slot::Node(id) => match self.node(id) {
                 Node::Str(s) => s.len(),
                 Node::StrCodepoints(c) => c.len().saturating_mul(4),
@@ -379,47 +428,56 @@ impl<'de> Graph<'de> {
     /// (u32 offsets: 4 GiB); strings that do not fit become nodes. A parameter so that a
     /// test can reach the fallback without 4 GiB of text.
     fn into_owned_within(self, limit: u64) -> Graph<'static> {
-        let mut nodes: Vec<Node<'static>> = self.nodes.into_iter().map(Node::into_owned).collect();
-        let mut offsets = self.offsets;
-        // Borrowed strings move to the owned text buffer (or, past its reach, become
-        // nodes of their own); their references are rewritten.
-        let mut text = self.text;
-        let mut moved = Vec::with_capacity(self.strs.len());
-        for s in &self.strs {
-            let (start, len) = (text.len() as u64, s.len() as u64);
-            if start + len <= limit && len < StrRef::BORROWED as u64 {
-                text.push_str(s);
-                moved.push(Slot::Str(StrRef {
-                    start: start as u32,
-                    len: len as u32,
-                }));
-            } else {
-                moved.push(Slot::Node(NodeId(nodes.len() as u32)));
-                nodes.push(Node::Str(Cow::Owned(s.to_string())));
-                // Where the string lay in the input is not kept for table entries.
-                offsets.push(u32::MAX);
-            }
-        }
-        let fix = |slot: &mut Slot| {
-            if let Slot::Str(r) = slot {
-                if r.len == StrRef::BORROWED {
-                    *slot = moved[r.start as usize];
-                }
-            }
-        };
-        for n in nodes.iter_mut() {
-            n.for_each_slot_mut(fix);
-        }
-        let mut root = self.root;
-        fix(&mut root);
-        Graph {
-            strs: Vec::new(),
-            text,
-            nodes,
-            offsets,
-            root,
+        let input = self.input;
+        let mut owned = Graph {
+            input: &[],
+            text: self.text,
+            nodes: self.nodes.into_iter().map(Node::into_owned).collect(),
+            offsets: self.offsets,
+            wide: self.wide,
+            root: Slot::None,
             input_len: self.input_len,
+        };
+        // Strings of the input move to the owned text buffer (or, past its reach, become
+        // nodes of their own); every reference to one is rewritten to the same copy.
+        let mut moved: std::collections::HashMap<(u32, u16), Packed> =
+            std::collections::HashMap::new();
+        let mut fix = |g: &mut Graph<'static>, p: Packed| -> Packed {
+            let Ok(Slot::Str(r)) = p.unpack() else {
+                return p;
+            };
+            if !r.input {
+                return p;
+            }
+            *moved.entry((r.start, r.len)).or_insert_with(|| {
+                let start = r.start as usize;
+                let s = input
+                    .get(start..start + r.len as usize)
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .unwrap_or("");
+                match g.append_text(s, limit) {
+                    Some(r) => Packed::str(r),
+                    None => {
+                        // Where the string lay in the input is not kept.
+                        let id = g.push(Node::Str(Cow::Owned(s.to_string())), u32::MAX as u64);
+                        Packed::node(id)
+                    }
+                }
+            })
+        };
+        for i in 0..owned.nodes.len() {
+            let mut node = std::mem::replace(&mut owned.nodes[i], Node::List(Vec::new()));
+            node.for_each_slot_mut(|p| *p = fix(&mut owned, *p));
+            owned.nodes[i] = node;
         }
+        owned.root = match Packed::new(self.root) {
+            Some(p) => {
+                let p = fix(&mut owned, p);
+                owned.slot(p)
+            }
+            None => self.root,
+        };
+        owned
     }
 }
 
@@ -448,8 +506,8 @@ mod tests {
 }
 
 impl<'de> Node<'de> {
-    /// Calls `f` on every slot the node holds.
-    pub(crate) fn for_each_slot_mut(&mut self, mut f: impl FnMut(&mut Slot)) {
+    /// Calls `f` on every value the node holds.
+    pub(crate) fn for_each_slot_mut(&mut self, mut f: impl FnMut(&mut Packed)) {
         match self {
             Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
                 v.iter_mut().for_each(f)
@@ -557,6 +615,7 @@ mod size_tests {
     #[test]
     fn sizes() {
         assert_eq!(std::mem::size_of::<super::Slot>(), 16);
+        assert_eq!(std::mem::size_of::<super::Packed>(), 8);
         assert!(
             std::mem::size_of::<super::Node<'static>>() <= 32,
             "{}",

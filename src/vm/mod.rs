@@ -13,7 +13,7 @@ use crate::options::Options;
 use crate::read::Read;
 use crate::resolve::compat;
 use crate::resolve::hooks::{ClassAction, Hooks, Literal};
-use crate::value::{Construct, Global, Graph, Node, NodeId, Object, Slot, Value};
+use crate::value::{Construct, Global, Graph, Node, NodeId, Object, Packed, Value};
 use memo::Memo;
 use num_bigint::BigInt;
 use std::borrow::Cow;
@@ -25,7 +25,7 @@ const MAX_LINE: usize = 1 << 30;
 pub(crate) struct Vm<'a, 'de, 'h, R> {
     rd: R,
     graph: Graph<'de>,
-    stack: Vec<Slot>,
+    stack: Vec<Packed>,
     marks: Vec<usize>,
     memo: Memo,
     proto: u8,
@@ -35,7 +35,7 @@ pub(crate) struct Vm<'a, 'de, 'h, R> {
     /// The position of the opcode being executed.
     pos: u64,
     objects: Vec<NodeId>,
-    empty_tuple: Option<Slot>,
+    empty_tuple: Option<Packed>,
 }
 
 /// The outcome of a run: the graph, and the objects in creation order for the resolver.
@@ -51,6 +51,7 @@ pub(crate) struct Loaded<'de> {
 impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     pub(crate) fn new(rd: R, opts: &'a Options, hooks: &'a mut Hooks<'h>) -> Self {
         let mut graph = Graph::new();
+        graph.input = rd.input();
         let mut memo = Memo::new(opts.limits.max_memo);
         // Reserve (untouched, so not resident) room in proportion to the input, so the
         // arena and memo grow without repeated copying; capped for huge inputs.
@@ -122,19 +123,21 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                     Ok(true)
                 }),
                 BININT1 => self.rd.array::<1>().map(|[b]| {
-                    self.stack.push(Slot::Int(b as i64));
+                    self.stack.push(Packed::small_int(b as i32));
                     true
                 }),
                 BININT2 => self.rd.array::<2>().map(|b| {
-                    self.stack.push(Slot::Int(u16::from_le_bytes(b) as i64));
+                    self.stack
+                        .push(Packed::small_int(u16::from_le_bytes(b) as i32));
                     true
                 }),
                 BININT => self.rd.array::<4>().map(|b| {
-                    self.stack.push(Slot::Int(i32::from_le_bytes(b) as i64));
+                    self.stack.push(Packed::small_int(i32::from_le_bytes(b)));
                     true
                 }),
                 BINFLOAT => self.rd.array::<8>().map(|b| {
-                    self.stack.push(Slot::Float(f64::from_be_bytes(b)));
+                    let f = self.graph.pack_float(f64::from_be_bytes(b));
+                    self.stack.push(f);
                     true
                 }),
                 SHORT_BINUNICODE => self
@@ -146,11 +149,11 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                     Ok(true)
                 }
                 NONE => {
-                    self.stack.push(Slot::None);
+                    self.stack.push(Packed::NONE);
                     Ok(true)
                 }
                 NEWTRUE | NEWFALSE => {
-                    self.stack.push(Slot::Bool(code == NEWTRUE));
+                    self.stack.push(Packed::bool(code == NEWTRUE));
                     Ok(true)
                 }
                 _ => self.step(code),
@@ -181,18 +184,18 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     }
 
     #[inline(always)]
-    fn pop(&mut self) -> Result<Slot> {
+    fn pop(&mut self) -> Result<Packed> {
         if self.stack.len() > self.fence() {
-            Ok(self.stack.pop().unwrap_or(Slot::None))
+            Ok(self.stack.pop().unwrap_or(Packed::NONE))
         } else {
             Err(Error::stack_underflow())
         }
     }
 
     #[inline(always)]
-    fn top(&self) -> Result<Slot> {
+    fn top(&self) -> Result<Packed> {
         if self.stack.len() > self.fence() {
-            Ok(*self.stack.last().unwrap_or(&Slot::None))
+            Ok(*self.stack.last().unwrap_or(&Packed::NONE))
         } else {
             Err(Error::stack_underflow())
         }
@@ -217,8 +220,8 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     }
 
     #[inline(always)]
-    fn node(&mut self, node: Node<'de>) -> Slot {
-        Slot::Node(self.graph.push(node, self.pos))
+    fn node(&mut self, node: Node<'de>) -> Packed {
+        Packed::node(self.graph.push(node, self.pos))
     }
 
     #[inline(always)]
@@ -238,15 +241,15 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         Ok(())
     }
 
-    /// BINUNICODE and friends: `n` bytes of UTF-8. Valid text becomes an inline
-    /// [`Slot::Str`] (a range of the input, or of the graph's own text buffer for stream
-    /// input); text with encoded lone surrogates becomes a node.
+    /// BINUNICODE and friends: `n` bytes of UTF-8. Valid text becomes an inline string
+    /// (a range of the input, or of the graph's own text buffer for stream input); text
+    /// with encoded lone surrogates becomes a node.
     #[inline(always)]
     fn push_unicode(&mut self, n: u64) -> Result<()> {
         match self.read_len(n)? {
             Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
                 Ok(s) => {
-                    let slot = self.graph.push_borrowed_str(s, self.pos);
+                    let slot = self.graph.push_input_str(s, self.pos);
                     self.stack.push(slot);
                     Ok(())
                 }
@@ -271,7 +274,10 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
 
     fn push_int(&mut self, i: text::Int) {
         match i {
-            text::Int::Small(v) => self.stack.push(Slot::Int(v)),
+            text::Int::Small(v) => {
+                let p = self.graph.pack_int(v);
+                self.stack.push(p)
+            }
             text::Int::Big(b) => self.push_node(Node::BigInt(Box::new(b))),
         }
     }
@@ -340,18 +346,15 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         }
     }
 
-    fn slot_node(&self, slot: Slot) -> Option<&Node<'de>> {
-        match slot {
-            Slot::Node(id) => Some(self.graph.node(id)),
-            _ => None,
-        }
+    fn slot_node(&self, slot: Packed) -> Option<&Node<'de>> {
+        slot.node_id().map(|id| self.graph.node(id))
     }
 
-    fn type_name(&self, slot: Slot) -> &'static str {
-        Value::new(&self.graph, slot).type_name()
+    fn type_name(&self, slot: Packed) -> &'static str {
+        self.graph.value(slot).type_name()
     }
 
-    fn tuple_items(&self, slot: Slot, what: &str) -> Result<Vec<Slot>> {
+    fn tuple_items(&self, slot: Packed, what: &str) -> Result<Vec<Packed>> {
         match self.slot_node(slot) {
             Some(Node::Tuple(t)) => Ok(t.clone()),
             _ => Err(Error::stack(format!(
@@ -364,9 +367,9 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     fn object(
         &mut self,
         construct: Construct,
-        callable: Slot,
-        args: Vec<Slot>,
-        kwargs: Option<Slot>,
+        callable: Packed,
+        args: Vec<Packed>,
+        kwargs: Option<Packed>,
     ) {
         self.objects.push(NodeId(self.graph.nodes.len() as u32));
         self.push_node(Node::Object(Box::new(Object {
@@ -380,7 +383,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         })));
     }
 
-    fn global(&mut self, module: Cow<'de, str>, name: Cow<'de, str>) -> Result<Slot> {
+    fn global(&mut self, module: Cow<'de, str>, name: Cow<'de, str>) -> Result<Packed> {
         let (mut module, mut name) = (module, name);
         if self.proto < 3 && self.opts.fix_imports {
             if let Some((m, n)) = compat::rename(&module, &name) {
@@ -409,21 +412,21 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         Ok(self.node(Node::Global(Box::new(Global { module, name }))))
     }
 
-    fn literal(&mut self, lit: Literal) -> Result<Slot> {
+    fn literal(&mut self, lit: Literal) -> Result<Packed> {
         // Iterative on purpose: a hook's literal could be deep.
         enum Work {
             Lit(Literal),
             Build { kind: u8, n: usize },
         }
         let mut work = vec![Work::Lit(lit)];
-        let mut out: Vec<Slot> = Vec::new();
+        let mut out: Vec<Packed> = Vec::new();
         while let Some(w) = work.pop() {
             match w {
                 Work::Lit(l) => match l {
-                    Literal::None => out.push(Slot::None),
-                    Literal::Bool(b) => out.push(Slot::Bool(b)),
-                    Literal::Int(i) => out.push(Slot::Int(i)),
-                    Literal::Float(f) => out.push(Slot::Float(f)),
+                    Literal::None => out.push(Packed::NONE),
+                    Literal::Bool(b) => out.push(Packed::bool(b)),
+                    Literal::Int(i) => out.push(self.graph.pack_int(i)),
+                    Literal::Float(f) => out.push(self.graph.pack_float(f)),
                     Literal::BigInt(b) => {
                         let s = self.node(Node::BigInt(Box::new(b)));
                         out.push(s)
@@ -480,12 +483,12 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 }
             }
         }
-        Ok(out.pop().unwrap_or(Slot::None))
+        Ok(out.pop().unwrap_or(Packed::NONE))
     }
 
-    fn persistent(&mut self, pid: Slot) -> Result<()> {
+    fn persistent(&mut self, pid: Packed) -> Result<()> {
         if let Some(load) = self.hooks.persistent_load.as_mut() {
-            let lit = load(Value::new(&self.graph, pid))?;
+            let lit = load(Value::new(&self.graph, self.graph.slot(pid)))?;
             let s = self.literal(lit)?;
             self.stack.push(s);
         } else {
@@ -495,7 +498,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     }
 
     /// SETITEM(S): moves the pairs `stack[from..]` into the dict or object at `target`.
-    fn set_items_from(&mut self, target: Slot, from: usize, what: &str) -> Result<()> {
+    fn set_items_from(&mut self, target: Packed, from: usize, what: &str) -> Result<()> {
         let n = self.stack.len() - from;
         if n == 0 {
             return Ok(());
@@ -503,20 +506,17 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         if n % 2 != 0 {
             return Err(Error::stack(format!("odd number of items for {what}")));
         }
-        self.charge(n as u64 * 16)?;
+        self.charge(n as u64 * 8)?;
         let pairs = self.stack[from..].chunks_exact(2).map(|c| (c[0], c[1]));
-        let done = match target {
-            Slot::Node(id) => match self.graph.node_mut(id) {
-                Node::Dict(d) => {
-                    d.extend(pairs);
-                    true
-                }
-                Node::Object(o) => {
-                    o.dictitems.extend(pairs);
-                    true
-                }
-                _ => false,
-            },
+        let done = match target.node_id().map(|id| self.graph.node_mut(id)) {
+            Some(Node::Dict(d)) => {
+                d.extend(pairs);
+                true
+            }
+            Some(Node::Object(o)) => {
+                o.dictitems.extend(pairs);
+                true
+            }
             _ => false,
         };
         if !done {
@@ -530,29 +530,26 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     }
 
     /// APPEND(S)/ADDITEMS: moves `stack[from..]` into the list, set or object at `target`.
-    fn append_items_from(&mut self, target: Slot, from: usize, what: &str) -> Result<()> {
+    fn append_items_from(&mut self, target: Packed, from: usize, what: &str) -> Result<()> {
         let n = self.stack.len() - from;
         if n == 0 {
             return Ok(());
         }
-        self.charge(n as u64 * 16)?;
+        self.charge(n as u64 * 8)?;
         let items = &self.stack[from..];
-        let done = match target {
-            Slot::Node(id) => match (self.graph.node_mut(id), what) {
-                (Node::List(l), "APPEND" | "APPENDS") => {
-                    l.extend_from_slice(items);
-                    true
-                }
-                (Node::Set(l), "ADDITEMS") => {
-                    l.extend_from_slice(items);
-                    true
-                }
-                (Node::Object(o), _) => {
-                    o.items.extend_from_slice(items);
-                    true
-                }
-                _ => false,
-            },
+        let done = match (target.node_id().map(|id| self.graph.node_mut(id)), what) {
+            (Some(Node::List(l)), "APPEND" | "APPENDS") => {
+                l.extend_from_slice(items);
+                true
+            }
+            (Some(Node::Set(l)), "ADDITEMS") => {
+                l.extend_from_slice(items);
+                true
+            }
+            (Some(Node::Object(o)), _) => {
+                o.items.extend_from_slice(items);
+                true
+            }
             _ => false,
         };
         if !done {
@@ -567,7 +564,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     }
 
     /// The target below the last mark for APPENDS/SETITEMS/ADDITEMS, and the mark.
-    fn mark_target(&mut self) -> Result<(Slot, usize)> {
+    fn mark_target(&mut self) -> Result<(Packed, usize)> {
         let m = self.pop_mark()?;
         if m == 0 || m > self.stack.len() || m <= self.fence() {
             return Err(Error::stack_underflow());
@@ -581,19 +578,21 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         match code {
             BININT1 => {
                 let [b] = self.rd.array::<1>()?;
-                self.stack.push(Slot::Int(b as i64));
+                self.stack.push(Packed::small_int(b as i32));
             }
             BININT2 => {
                 let b = self.rd.array::<2>()?;
-                self.stack.push(Slot::Int(u16::from_le_bytes(b) as i64));
+                self.stack
+                    .push(Packed::small_int(u16::from_le_bytes(b) as i32));
             }
             BININT => {
                 let b = self.rd.array::<4>()?;
-                self.stack.push(Slot::Int(i32::from_le_bytes(b) as i64));
+                self.stack.push(Packed::small_int(i32::from_le_bytes(b)));
             }
             BINFLOAT => {
                 let b = self.rd.array::<8>()?;
-                self.stack.push(Slot::Float(f64::from_be_bytes(b)));
+                let f = self.graph.pack_float(f64::from_be_bytes(b));
+                self.stack.push(f);
             }
             SHORT_BINUNICODE => {
                 let [n] = self.rd.array::<1>()?;
@@ -692,7 +691,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 let m = self.pop_mark()?;
                 let m = m.min(self.stack.len());
                 let items = self.stack.split_off(m);
-                self.charge(items.len() as u64 * 16)?;
+                self.charge(items.len() as u64 * 8)?;
                 let node = match code {
                     TUPLE => Node::Tuple(items),
                     LIST => Node::List(items),
@@ -706,9 +705,9 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 };
                 self.push_node(node);
             }
-            NONE => self.stack.push(Slot::None),
-            NEWTRUE => self.stack.push(Slot::Bool(true)),
-            NEWFALSE => self.stack.push(Slot::Bool(false)),
+            NONE => self.stack.push(Packed::NONE),
+            NEWTRUE => self.stack.push(Packed::TRUE),
+            NEWFALSE => self.stack.push(Packed::FALSE),
             SHORT_BINBYTES => {
                 let [n] = self.rd.array::<1>()?;
                 let b = self.read_len(n as u64)?;
@@ -736,11 +735,15 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                         [0u8; 8]
                     };
                     buf[..b.len()].copy_from_slice(&b);
-                    self.stack.push(Slot::Int(i64::from_le_bytes(buf)));
+                    let p = self.graph.pack_int(i64::from_le_bytes(buf));
+                    self.stack.push(p);
                 } else {
                     let big = BigInt::from_signed_bytes_le(&b);
                     match i64::try_from(&big) {
-                        Ok(v) => self.stack.push(Slot::Int(v)),
+                        Ok(v) => {
+                            let p = self.graph.pack_int(v);
+                            self.stack.push(p)
+                        }
                         Err(_) => self.push_node(Node::BigInt(Box::new(big))),
                     }
                 }
@@ -748,7 +751,8 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             STACK_GLOBAL => {
                 let name = self.pop()?;
                 let module = self.pop()?;
-                let text = |slot: Slot| -> Option<Cow<'de, str>> {
+                let text = |p: Packed| -> Option<Cow<'de, str>> {
+                    let slot = self.graph.slot(p);
                     match self.graph.borrowed_str(slot) {
                         Some(s) => Some(Cow::Borrowed(s)),
                         None => self.graph.str_of(slot).map(|s| Cow::Owned(s.to_string())),
@@ -776,15 +780,8 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 let state = self.pop()?;
                 let inst = self.top()?;
                 let tname = self.type_name(inst);
-                match inst {
-                    Slot::Node(id) => match self.graph.node_mut(id) {
-                        Node::Object(o) => o.state = Some(state),
-                        _ => {
-                            return Err(Error::stack(format!(
-                                "BUILD on a {tname}: only objects take state"
-                            )))
-                        }
-                    },
+                match inst.node_id().map(|id| self.graph.node_mut(id)) {
+                    Some(Node::Object(o)) => o.state = Some(state),
                     _ => {
                         return Err(Error::stack(format!(
                             "BUILD on a {tname}: only objects take state"
@@ -807,7 +804,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             }
             STOP => {
                 let v = self.pop()?;
-                self.graph.root = v;
+                self.graph.root = self.graph.slot(v);
                 return Ok(false);
             }
             _ => return self.step_rare(code),
@@ -873,8 +870,8 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             INT => {
                 let l = self.line()?;
                 match l.as_slice() {
-                    b"00" => self.stack.push(Slot::Bool(false)),
-                    b"01" => self.stack.push(Slot::Bool(true)),
+                    b"00" => self.stack.push(Packed::FALSE),
+                    b"01" => self.stack.push(Packed::TRUE),
                     _ => {
                         let i = text::parse_int(
                             &l,
@@ -896,7 +893,8 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             FLOAT => {
                 let l = self.line()?;
                 let f = text::parse_float(&l)?;
-                self.stack.push(Slot::Float(f));
+                let p = self.graph.pack_float(f);
+                self.stack.push(p);
             }
             POP => {
                 if self.stack.len() > self.fence() {
@@ -992,7 +990,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             }
             READONLY_BUFFER => {
                 let t = self.top()?;
-                if let Slot::Node(id) = t {
+                if let Some(id) = t.node_id() {
                     let node = self.graph.node_mut(id);
                     if let Node::ByteArray(b) = node {
                         let b = std::mem::take(b);
