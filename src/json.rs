@@ -6,7 +6,7 @@
 //! growing the call stack; its work is linear in the size of the graph.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::value::{Emulated, Graph, Node, NodeId, Object, Packed, Slot, SlotLike};
+use crate::value::{Emulated, Graph, Items, Node, NodeId, Object, Packed, Pairs, Slot, SlotLike};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
@@ -113,7 +113,7 @@ fn shared_nodes(graph: &Graph<'_>) -> Vec<bool> {
     };
     visit(root, &mut count, &mut stack);
     while let Some(id) = stack.pop() {
-        for_each_child(graph.node(id), |p| {
+        for_each_child(graph, graph.node(id), |p| {
             visit(p.node_id(), &mut count, &mut stack)
         });
     }
@@ -135,23 +135,23 @@ fn tracked(node: &Node<'_>) -> bool {
 }
 
 /// Calls `f` on every edge of `node`, in rendering order.
-fn for_each_child(node: &Node<'_>, mut f: impl FnMut(Packed)) {
+fn for_each_child(graph: &Graph<'_>, node: &Node<'_>, mut f: impl FnMut(Packed)) {
     match node {
         Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
-            v.iter().for_each(|s| f(*s))
+            graph.items(*v).iter().for_each(|s| f(*s))
         }
-        Node::Dict(d) => d.iter().for_each(|(k, v)| {
+        Node::Dict(d) => graph.pairs(*d).iter().for_each(|(k, v)| {
             f(*k);
             f(*v)
         }),
         Node::PersId(s) => f(*s),
         Node::Object(o) => {
             f(o.callable);
-            o.args.iter().for_each(|s| f(*s));
+            graph.items(o.args).iter().for_each(|s| f(*s));
             o.kwargs.into_iter().for_each(&mut f);
             o.state.into_iter().for_each(&mut f);
-            o.items.iter().for_each(|s| f(*s));
-            o.dictitems.iter().for_each(|(k, v)| {
+            graph.items(o.items).iter().for_each(|s| f(*s));
+            graph.pairs(o.dictitems).iter().for_each(|(k, v)| {
                 f(*k);
                 f(*v)
             });
@@ -163,7 +163,7 @@ fn for_each_child(node: &Node<'_>, mut f: impl FnMut(Packed)) {
                 state,
                 ..
             } => {
-                items.iter().for_each(|(k, v)| {
+                graph.pairs(*items).iter().for_each(|(k, v)| {
                     f(*k);
                     f(*v)
                 });
@@ -498,7 +498,8 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
     }
 
     /// The items of `o.items`, as the value of a key.
-    fn items_after_key(&mut self, items: &'g [Packed]) {
+    fn items_after_key(&mut self, items: Items) {
+        let items = self.graph.items(items);
         self.tasks.push(Task::Close(']'));
         for s in items.iter().rev() {
             self.push_value(*s);
@@ -506,7 +507,8 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
         self.tasks.push(Task::Open('['));
     }
 
-    fn pairs(&mut self, pairs: &'g [(Packed, Packed)]) {
+    fn pairs(&mut self, pairs: Pairs) {
+        let pairs = self.graph.pairs(pairs);
         self.tasks.push(Task::Close(']'));
         for (k, v) in pairs.iter().rev() {
             self.tasks.push(Task::Pair(*k, *v));
@@ -539,13 +541,13 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             }
             Node::Bytes(b) => self.tagged_text("bytes", &hex(b)),
             Node::ByteArray(b) => self.tagged_text("bytearray", &hex(b)),
-            Node::List(v) => self.seq(None, v),
-            Node::Tuple(v) => self.seq(Some("tuple"), v),
-            Node::Set(v) => self.seq(Some("set"), v),
-            Node::FrozenSet(v) => self.seq(Some("frozenset"), v),
+            Node::List(v) => self.seq(None, graph.items(*v)),
+            Node::Tuple(v) => self.seq(Some("tuple"), graph.items(*v)),
+            Node::Set(v) => self.seq(Some("set"), graph.items(*v)),
+            Node::FrozenSet(v) => self.seq(Some("frozenset"), graph.items(*v)),
             Node::Dict(d) => {
                 self.open_tagged("dict");
-                self.pairs(d);
+                self.pairs(*d);
             }
             Node::Global(g) => {
                 let text = format!("{}:{}", g.module, g.name);
@@ -569,14 +571,14 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
         // Pushed in reverse: callable, args, kwargs, state, items, dictitems.
         if !o.dictitems.is_empty() {
             self.tasks.push(Task::Close(']'));
-            for (k, v) in o.dictitems.iter().rev() {
+            for (k, v) in self.graph.pairs(o.dictitems).iter().rev() {
                 self.tasks.push(Task::Pair(*k, *v));
             }
             self.tasks.push(Task::Open('['));
             self.tasks.push(Task::Key("dictitems"));
         }
         if !o.items.is_empty() {
-            self.items_after_key(&o.items);
+            self.items_after_key(o.items);
             self.tasks.push(Task::Key("items"));
         }
         if let Some(s) = o.state {
@@ -587,7 +589,7 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             self.push_value(k);
             self.tasks.push(Task::Key("kwargs"));
         }
-        self.items_after_key(&o.args);
+        self.items_after_key(o.args);
         self.tasks.push(Task::Key("args"));
         self.push_value(o.callable);
         self.tasks.push(Task::Key(match o.construct {
@@ -615,7 +617,7 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
                     self.tasks.push(Task::Key("default_factory"));
                 }
                 self.tasks.push(Task::KeyText("class", class.global_name()));
-                self.pairs(items);
+                self.pairs(*items);
                 self.tasks.push(Task::Key("dict"));
                 self.tasks.push(Task::OpenRaw('{'));
             }

@@ -323,7 +323,7 @@ mod emulate {
         let obj = v.as_object()?;
         let g = v.graph();
         let (module, name) = global(g.value(obj.callable))?;
-        let args: Vec<Value<'_, '_>> = obj.args.iter().map(|s| g.value(*s)).collect();
+        let args: Vec<Value<'_, '_>> = g.items(obj.args).iter().map(|s| g.value(*s)).collect();
         match (module.as_str(), name.as_str()) {
             (m, "_reconstruct") if is_multiarray(m) => {
                 let state = g.value(obj.state?);
@@ -406,7 +406,7 @@ mod emulate {
         if module != "numpy" || name != "dtype" {
             return None;
         }
-        let code = g.value(*obj.args.first()?).as_str()?.to_string();
+        let code = g.value(*g.items(obj.args).first()?).as_str()?.to_string();
         let order = obj
             .state
             .and_then(|s| g.value(s).get(1usize))

@@ -84,12 +84,12 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         let graph = self.v.graph();
         match self.v.node()? {
             Node::List(x) | Node::Tuple(x) | Node::Set(x) | Node::FrozenSet(x) => {
-                Some(SeqSource::Slots(x))
+                Some(SeqSource::Slots(graph.items(*x)))
             }
             Node::Bytes(b) | Node::ByteArray(b) => Some(SeqSource::Bytes(b)),
             Node::Object(obj) => {
                 if !obj.items.is_empty() {
-                    return Some(SeqSource::Slots(&obj.items));
+                    return Some(SeqSource::Slots(graph.items(obj.items)));
                 }
                 match obj.state {
                     Some(s) => graph.value(s).seq().map(SeqSource::Slots),
@@ -165,7 +165,8 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         }
         let obj = inst.obj;
         if obj.state.is_none() && !obj.dictitems.is_empty() {
-            return Some(DictIter::new(self.v.graph(), &obj.dictitems));
+            let graph = self.v.graph();
+            return Some(DictIter::new(graph, graph.pairs(obj.dictitems)));
         }
         None
     }
@@ -208,7 +209,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             if magic.is_none_or(|m| m.class.is_none()) {
                 return Ok(Plan::Map(
                     Vec::new(),
-                    Some(DictIter::new(self.v.graph(), pairs)),
+                    Some(DictIter::new(self.v.graph(), self.v.graph().pairs(*pairs))),
                 ));
             }
         }
@@ -336,7 +337,8 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             Node::Str(_) | Node::StrCodepoints(_) => self.deserialize_str(visitor),
             Node::Bytes(_) | Node::ByteArray(_) => self.deserialize_bytes(visitor),
             Node::List(x) | Node::Tuple(x) | Node::Set(x) | Node::FrozenSet(x) => {
-                self.visit_seq_from(SeqSource::Slots(x), visitor, false)
+                let items = self.v.graph().items(*x);
+                self.visit_seq_from(SeqSource::Slots(items), visitor, false)
             }
             Node::Dict(_) => {
                 let pairs = self.v.items();
@@ -499,9 +501,13 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.v.node() {
             Some(Node::List(x) | Node::Tuple(x) | Node::Set(x) | Node::FrozenSet(x)) => {
-                self.visit_slots(x, visitor, false)
+                let items = self.v.graph().items(*x);
+                self.visit_slots(items, visitor, false)
             }
-            Some(Node::Dict(pairs)) => self.visit_dict(pairs, visitor),
+            Some(Node::Dict(pairs)) => {
+                let pairs = self.v.graph().pairs(*pairs);
+                self.visit_dict(pairs, visitor)
+            }
             _ => self.any_other(visitor),
         }
     }
@@ -584,7 +590,8 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
             }
             Some(Node::Bytes(b) | Node::ByteArray(b)) => visitor.visit_bytes(b),
             Some(Node::List(x) | Node::Tuple(x)) => {
-                self.visit_seq_from(SeqSource::Slots(x), visitor, false)
+                let items = self.v.graph().items(*x);
+                self.visit_seq_from(SeqSource::Slots(items), visitor, false)
             }
             _ => Err(self.invalid(&visitor)),
         }

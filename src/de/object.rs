@@ -23,14 +23,15 @@ impl<'g, 'de> Instance<'g, 'de> {
         let obj = v.as_object()?;
         let graph = v.graph();
         let callable = graph.value(obj.callable).as_global();
-        let global_at = |i: usize| obj.args.get(i).and_then(|s| graph.value(*s).as_global());
+        let args = graph.items(obj.args);
+        let global_at = |i: usize| args.get(i).and_then(|s| graph.value(*s).as_global());
         if let Some(c) = callable {
             if c.module == "copyreg" {
                 match &*c.name {
                     // Protocols 0 and 1: copyreg._reconstructor(cls, base, base_state);
                     // for a tuple subclass (a namedtuple) the base state is the tuple.
                     "_reconstructor" if global_at(0).is_some() => {
-                        let base_state = obj.args.get(2).and_then(|s| graph.value(*s).seq());
+                        let base_state = args.get(2).and_then(|s| graph.value(*s).seq());
                         return Some(Instance {
                             obj,
                             class: global_at(0),
@@ -43,17 +44,17 @@ impl<'g, 'de> Instance<'g, 'de> {
                         return Some(Instance {
                             obj,
                             class: global_at(0),
-                            args: &obj.args[1..],
+                            args: &args[1..],
                             kwargs: None,
                         })
                     }
                     // copyreg.__newobj_ex__(cls, args, kwargs).
-                    "__newobj_ex__" if global_at(0).is_some() && obj.args.len() == 3 => {
+                    "__newobj_ex__" if global_at(0).is_some() && args.len() == 3 => {
                         return Some(Instance {
                             obj,
                             class: global_at(0),
-                            args: graph.value(obj.args[1]).seq().unwrap_or(&[]),
-                            kwargs: Some(obj.args[2]),
+                            args: graph.value(args[1]).seq().unwrap_or(&[]),
+                            kwargs: Some(args[2]),
                         })
                     }
                     _ => {}
@@ -68,7 +69,7 @@ impl<'g, 'de> Instance<'g, 'de> {
         Some(Instance {
             obj,
             class: callable,
-            args: &obj.args,
+            args,
             kwargs: obj.kwargs,
         })
     }
@@ -92,7 +93,9 @@ impl<'g, 'de> Instance<'g, 'de> {
         if g.module != "builtins" || g.name != "getattr" {
             return None;
         }
-        let class = graph.value(*getattr.args.first()?).as_global()?;
+        let class = graph
+            .value(*graph.items(getattr.args).first()?)
+            .as_global()?;
         let args = graph.value(*args).seq()?;
         Some(Instance {
             obj,

@@ -168,20 +168,23 @@ fn cycle(v: Value<'_, '_>) -> Error {
 mod tests {
     use crate::value::{Graph, Node, NodeId, Packed, Slot};
 
-    /// `depth` nested lists; the innermost holds `inner`.
-    fn chain(depth: u32, inner: Vec<Packed>) -> Vec<Node<'static>> {
-        let mut nodes: Vec<Node> = (0..depth)
-            .map(|i| Node::List(vec![Packed::node(NodeId(i + 1))]))
-            .collect();
-        nodes.push(Node::List(inner));
-        nodes
+    /// `depth` nested lists (node `i` holds node `i + 1`); the innermost holds `inner`.
+    fn chain(depth: u32, inner: &[Packed]) -> Graph<'static> {
+        let mut g = Graph::empty();
+        for i in 0..depth {
+            let items = g.new_items(&[Packed::node(NodeId(i + 1))]);
+            g.add(Node::List(items));
+        }
+        let items = g.new_items(inner);
+        g.add(Node::List(items));
+        g.set_root(Slot::Node(NodeId(0)));
+        g
     }
 
     #[test]
     fn cycles_are_found_past_the_linear_scan() {
         // 40 levels deep, the innermost list holds the outermost again.
-        let nodes = chain(40, vec![Packed::node(NodeId(0))]);
-        let graph = Graph::from_nodes(nodes, Slot::Node(NodeId(0)));
+        let graph = chain(40, &[Packed::node(NodeId(0))]);
         let err = crate::from_graph::<serde_json::Value>(&graph).unwrap_err();
         assert!(err.message().starts_with("cycle: this list"), "{err}");
         assert_eq!(err.path().unwrap().len(), 3 * 41);
@@ -190,11 +193,11 @@ mod tests {
     #[test]
     fn shared_nodes_deep_down_are_not_cycles() {
         // 40 levels, then [s, s, s] with s = [1]: shared, not cyclic.
-        let mut nodes = chain(40, vec![]);
-        let s = nodes.len() as u32;
-        nodes.push(Node::List(vec![Packed::small_int(1)]));
-        nodes[40] = Node::List(vec![Packed::node(NodeId(s)); 3]);
-        let graph = Graph::from_nodes(nodes, Slot::Node(NodeId(0)));
+        let s = NodeId(41);
+        let graph = chain(40, &[Packed::node(s); 3]);
+        let mut graph = graph;
+        let one = graph.new_items(&[Packed::small_int(1)]);
+        assert_eq!(graph.add(Node::List(one)), s);
         let v: serde_json::Value = crate::from_graph(&graph).unwrap();
         let mut inner = &v;
         for _ in 0..40 {

@@ -15,10 +15,51 @@ pub(crate) fn emulate(graph: &mut Graph<'_>, objects: &[NodeId]) {
         let Node::Object(obj) = graph.node(id) else {
             continue;
         };
-        if let Some(node) = emulate_object(graph, obj) {
-            *graph.node_mut(id) = node;
-        }
+        let node = match emulate_object(graph, obj) {
+            None => continue,
+            Some(Emulation::Node(node)) => node,
+            Some(Emulation::Seq(name, items)) => {
+                let items = graph.new_items(&items);
+                match name {
+                    "set" => Node::Set(items),
+                    "frozenset" => Node::FrozenSet(items),
+                    "list" => Node::List(items),
+                    _ => Node::Tuple(items),
+                }
+            }
+            Some(Emulation::Dict(pairs)) => Node::Dict(graph.new_pairs(&pairs)),
+            Some(Emulation::DictClass {
+                class,
+                items,
+                default_factory,
+                state,
+            }) => Node::Emulated(Box::new(Emulated::Dict {
+                class,
+                items: graph.new_pairs(&items),
+                default_factory,
+                state,
+            })),
+        };
+        *graph.node_mut(id) = node;
     }
+}
+
+fn emu(node: Node<'_>) -> Option<Emulation<'_>> {
+    Some(Emulation::Node(node))
+}
+
+/// What an object turns into: a node, or contents that still need a span of the graph.
+enum Emulation<'de> {
+    Node(Node<'de>),
+    /// `set`, `frozenset`, `list` or `tuple`.
+    Seq(&'static str, Vec<Packed>),
+    Dict(Vec<(Packed, Packed)>),
+    DictClass {
+        class: DictClass,
+        items: Vec<(Packed, Packed)>,
+        default_factory: Option<Packed>,
+        state: Option<Packed>,
+    },
 }
 
 fn global_name<'g>(graph: &'g Graph<'_>, p: Packed) -> Option<(&'g str, &'g str)> {
@@ -32,22 +73,23 @@ fn node<'g, 'de>(graph: &'g Graph<'de>, p: Packed) -> Option<&'g Node<'de>> {
     p.node_id().map(|id| graph.node(id))
 }
 
-fn seq_items(graph: &Graph<'_>, slot: Packed) -> Option<Vec<Packed>> {
+fn seq_items<'g>(graph: &'g Graph<'_>, slot: Packed) -> Option<&'g [Packed]> {
     match node(graph, slot)? {
-        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => Some(v.clone()),
+        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => Some(graph.items(*v)),
         _ => None,
     }
 }
 
 fn dict_pairs(graph: &Graph<'_>, slot: Packed) -> Option<Vec<(Packed, Packed)>> {
     match node(graph, slot)? {
-        Node::Dict(d) => Some(d.clone()),
+        Node::Dict(d) => Some(graph.pairs(*d).to_vec()),
         Node::Emulated(e) => match &**e {
-            Emulated::Dict { items, .. } => Some(items.clone()),
+            Emulated::Dict { items, .. } => Some(graph.pairs(*items).to_vec()),
             _ => None,
         },
         // A sequence of 2-sequences, as dict() and OrderedDict() accept.
-        Node::List(v) | Node::Tuple(v) => v
+        Node::List(v) | Node::Tuple(v) => graph
+            .items(*v)
             .iter()
             .map(|p| match seq_items(graph, *p) {
                 Some(kv) if kv.len() == 2 => Some((kv[0], kv[1])),
@@ -120,7 +162,8 @@ fn bytes_from_args(graph: &Graph<'_>, args: &[Packed]) -> Option<Vec<u8>> {
         [] => Some(Vec::new()),
         [a] => match node(graph, *a)? {
             Node::Bytes(b) | Node::ByteArray(b) => Some(b.to_vec()),
-            Node::List(v) | Node::Tuple(v) => v
+            Node::List(v) | Node::Tuple(v) => graph
+                .items(*v)
                 .iter()
                 .map(|s| int_of(graph, *s).and_then(|i| u8::try_from(i).ok()))
                 .collect(),
@@ -135,7 +178,7 @@ fn plain(obj: &Object) -> bool {
     obj.state.is_none() && obj.items.is_empty() && obj.dictitems.is_empty() && obj.kwargs.is_none()
 }
 
-fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
+fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Emulation<'de>> {
     let (module, name) = global_name(graph, obj.callable)?;
     // Python 2's name for builtins, in pickles whose protocol did not trigger the rename.
     let module = if module == "__builtin__" {
@@ -143,7 +186,7 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
     } else {
         module
     };
-    let args = obj.args.as_slice();
+    let args = graph.items(obj.args);
     let call = obj.construct == Construct::Call;
     match (module, name) {
         ("builtins", "set")
@@ -154,15 +197,16 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
         {
             let items = match args {
                 [] => Vec::new(),
-                [a] => seq_items(graph, *a)?,
+                [a] => seq_items(graph, *a)?.to_vec(),
                 _ => return None,
             };
-            Some(match name {
-                "set" => Node::Set(items),
-                "frozenset" => Node::FrozenSet(items),
-                "list" => Node::List(items),
-                _ => Node::Tuple(items),
-            })
+            let name = match name {
+                "set" => "set",
+                "frozenset" => "frozenset",
+                "list" => "list",
+                _ => "tuple",
+            };
+            Some(Emulation::Seq(name, items))
         }
         ("builtins", "dict") if call && obj.state.is_none() && obj.items.is_empty() => {
             let mut pairs = match args {
@@ -170,21 +214,21 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
                 [a] => dict_pairs(graph, *a)?,
                 _ => return None,
             };
-            pairs.extend_from_slice(&obj.dictitems);
-            Some(Node::Dict(pairs))
+            pairs.extend_from_slice(graph.pairs(obj.dictitems));
+            Some(Emulation::Dict(pairs))
         }
         ("builtins", "bytes") if call && plain(obj) => {
-            Some(Node::Bytes(Cow::Owned(bytes_from_args(graph, args)?)))
+            emu(Node::Bytes(Cow::Owned(bytes_from_args(graph, args)?)))
         }
         ("builtins", "bytearray") if call && plain(obj) => {
-            Some(Node::ByteArray(Cow::Owned(bytes_from_args(graph, args)?)))
+            emu(Node::ByteArray(Cow::Owned(bytes_from_args(graph, args)?)))
         }
         ("_codecs", "encode") if call && plain(obj) => match args {
-            [s, e] => Some(Node::Bytes(Cow::Owned(encode(
+            [s, e] => emu(Node::Bytes(Cow::Owned(encode(
                 str_of(graph, *s)?,
                 str_of(graph, *e)?,
             )?))),
-            [s] => Some(Node::Bytes(Cow::Owned(encode(
+            [s] => emu(Node::Bytes(Cow::Owned(encode(
                 str_of(graph, *s)?,
                 "utf-8",
             )?))),
@@ -221,13 +265,13 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
                     None,
                 ),
             };
-            items.extend_from_slice(&obj.dictitems);
-            Some(Node::Emulated(Box::new(Emulated::Dict {
+            items.extend_from_slice(graph.pairs(obj.dictitems));
+            Some(Emulation::DictClass {
                 class,
                 items,
                 default_factory,
                 state: obj.state,
-            })))
+            })
         }
         ("builtins", "complex") if plain(obj) => {
             let (re, im) = match args {
@@ -236,10 +280,10 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
                 [r, i] => (float_of(graph, *r)?, float_of(graph, *i)?),
                 _ => return None,
             };
-            Some(Node::Emulated(Box::new(Emulated::Complex(re, im))))
+            emu(Node::Emulated(Box::new(Emulated::Complex(re, im))))
         }
         ("decimal", "Decimal") if call && plain(obj) => match args {
-            [s] => Some(Node::Emulated(Box::new(Emulated::Decimal(
+            [s] => emu(Node::Emulated(Box::new(Emulated::Decimal(
                 str_of(graph, *s)?.to_string(),
             )))),
             _ => None,
@@ -259,7 +303,7 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
             let (month, day) = (b[2] & 0x7f, b[3]);
             valid_date(year, month, day)?;
             valid_time(b[4], b[5], b[6], us)?;
-            Some(Node::Emulated(Box::new(Emulated::DateTime {
+            emu(Node::Emulated(Box::new(Emulated::DateTime {
                 date: (year, month, day),
                 time: (b[4], b[5], b[6], us),
                 offset,
@@ -275,7 +319,7 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
             }
             let year = u16::from_be_bytes([b[0], b[1]]);
             valid_date(year, b[2], b[3])?;
-            Some(Node::Emulated(Box::new(Emulated::Date(year, b[2], b[3]))))
+            emu(Node::Emulated(Box::new(Emulated::Date(year, b[2], b[3]))))
         }
         ("datetime", "time") if call && plain(obj) => {
             let (b, tz) = match args {
@@ -290,7 +334,7 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
             let us = u32::from_be_bytes([0, b[3], b[4], b[5]]);
             let hour = b[0] & 0x7f;
             valid_time(hour, b[1], b[2], us)?;
-            Some(Node::Emulated(Box::new(Emulated::Time {
+            emu(Node::Emulated(Box::new(Emulated::Time {
                 time: (hour, b[1], b[2], us),
                 offset,
             })))
@@ -307,15 +351,17 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
             let total = (v[0] as i128 * 86_400 + v[1] as i128) * 1_000_000 + v[2] as i128;
             let days = total.div_euclid(86_400_000_000);
             let rest = total.rem_euclid(86_400_000_000);
-            Some(Node::Emulated(Box::new(Emulated::TimeDelta {
+            emu(Node::Emulated(Box::new(Emulated::TimeDelta {
                 days: i64::try_from(days).ok()?,
                 seconds: (rest / 1_000_000) as i64,
                 microseconds: (rest % 1_000_000) as i64,
             })))
         }
-        ("uuid", "UUID") if !call && args.is_empty() => uuid(graph, obj),
+        ("uuid", "UUID") if !call && args.is_empty() => uuid(graph, obj).map(Emulation::Node),
         ("copyreg", "_reconstructor") if call => match args {
-            [cls, _, _] if global_name(graph, *cls) == Some(("uuid", "UUID")) => uuid(graph, obj),
+            [cls, _, _] if global_name(graph, *cls) == Some(("uuid", "UUID")) => {
+                uuid(graph, obj).map(Emulation::Node)
+            }
             _ => None,
         },
         ("builtins", "range")
@@ -334,7 +380,7 @@ fn emulate_object<'de>(graph: &Graph<'de>, obj: &Object) -> Option<Node<'de>> {
                 (_, [a, b, c]) => [*a, *b, *c],
                 _ => return None,
             };
-            Some(Node::Emulated(Box::new(if name == "range" {
+            emu(Node::Emulated(Box::new(if name == "range" {
                 Emulated::Range(parts)
             } else {
                 Emulated::Slice(parts)
@@ -366,7 +412,7 @@ fn tz_offset(graph: &Graph<'_>, tz: Option<Packed>) -> Option<Option<UtcOffset>>
     if global_name(graph, o.callable)? != ("datetime", "timezone") || !plain(o) {
         return None;
     }
-    let td = match o.args.as_slice() {
+    let td = match graph.items(o.args) {
         [td] | [td, _] => *td,
         _ => return None,
     };

@@ -178,7 +178,7 @@ pub fn named_tensors<'g>(graph: &'g Graph<'_>) -> Vec<(String, &'g Tensor)> {
                 continue;
             }
             Node::List(items) | Node::Tuple(items) => {
-                for (i, s) in items.iter().enumerate() {
+                for (i, s) in graph.items(*items).iter().enumerate() {
                     children.push((join(&path, &i.to_string()), graph.slot(*s)));
                 }
             }

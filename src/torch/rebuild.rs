@@ -73,7 +73,11 @@ fn rebuild_object(
     let Some((module, name)) = global_of(graph.value(obj.callable)) else {
         return Ok(None);
     };
-    let args: Vec<Value<'_, '_>> = obj.args.iter().map(|s| graph.value(*s)).collect();
+    let args: Vec<Value<'_, '_>> = graph
+        .items(obj.args)
+        .iter()
+        .map(|s| graph.value(*s))
+        .collect();
     // `torch._tensor._rebuild_from_type_v2(func, type, args, state)` wraps another call.
     if (module, name) == ("torch._tensor", "_rebuild_from_type_v2") {
         let [func, cls, inner, _state] = args.as_slice() else {
@@ -251,9 +255,12 @@ fn dtype_arg(v: Value<'_, '_>) -> Result<Dtype> {
 /// The ints of a size or stride: a tuple, or `torch.Size(tuple)`.
 fn ints(v: Value<'_, '_>, what: &str) -> Result<Vec<i64>> {
     let v = match v.as_object() {
-        Some(o) if global_of(v.graph().value(o.callable)) == Some(("torch", "Size")) => {
-            o.args.first().map(|s| v.graph().value(*s)).unwrap_or(v)
-        }
+        Some(o) if global_of(v.graph().value(o.callable)) == Some(("torch", "Size")) => v
+            .graph()
+            .items(o.args)
+            .first()
+            .map(|s| v.graph().value(*s))
+            .unwrap_or(v),
         _ => v,
     };
     let seq = v

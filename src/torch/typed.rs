@@ -136,11 +136,20 @@ pub(crate) fn unflattened(graph: &Graph<'static>) -> Option<Graph<'static>> {
     for (id, entries) in dicts {
         let entries: Vec<(&str, Packed)> = entries.iter().map(|(k, s)| (k.as_str(), *s)).collect();
         let groups = groups(&mut out, &entries);
+        let mut span = match out.node(id) {
+            Node::Dict(pairs) => *pairs,
+            Node::Emulated(e) => match &**e {
+                Emulated::Dict { items, .. } => *items,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        out.extend_pairs(&mut span, &groups);
         match out.node_mut(id) {
-            Node::Dict(pairs) => pairs.extend(groups),
+            Node::Dict(pairs) => *pairs = span,
             Node::Emulated(e) => {
                 if let Emulated::Dict { items, .. } = &mut **e {
-                    items.extend(groups);
+                    *items = span;
                 }
             }
             _ => {}
@@ -161,7 +170,8 @@ fn state_dict_entries(graph: &Graph<'_>, node: &Node<'_>) -> Option<Vec<(String,
         _ => return None,
     };
     let mut dotted = false;
-    let entries = pairs
+    let entries = graph
+        .pairs(*pairs)
         .iter()
         .map(|(k, v)| {
             let key = graph.value(*k).as_str()?;
@@ -199,6 +209,7 @@ fn groups(graph: &mut Graph<'static>, entries: &[(&str, Packed)]) -> Vec<(Packed
 /// by the index, or the group under it), else a dict of its names and its groups.
 fn group(graph: &mut Graph<'static>, entries: &[(&str, Packed)]) -> Packed {
     if let Some(items) = index_list(graph, entries) {
+        let items = graph.new_items(&items);
         return push(graph, Node::List(items));
     }
     let mut pairs: Vec<(Packed, Packed)> = entries
@@ -206,6 +217,7 @@ fn group(graph: &mut Graph<'static>, entries: &[(&str, Packed)]) -> Packed {
         .map(|(name, slot)| (string(graph, name), *slot))
         .collect();
     pairs.extend(groups(graph, entries));
+    let pairs = graph.new_pairs(&pairs);
     push(graph, Node::Dict(pairs))
 }
 

@@ -258,7 +258,9 @@ impl<'g, 'de> Value<'g, 'de> {
     /// [`with`](Self::with) or [`Graph::slot`] (or walk them with [`iter`](Self::iter)).
     pub fn seq(self) -> Option<&'g [Packed]> {
         match self.node()? {
-            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => Some(v),
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                Some(self.graph.items(*v))
+            }
             _ => None,
         }
     }
@@ -267,9 +269,9 @@ impl<'g, 'de> Value<'g, 'de> {
     /// [`items`](Self::items) walks them).
     pub fn dict_pairs(self) -> Option<&'g [(Packed, Packed)]> {
         match self.node()? {
-            Node::Dict(v) => Some(v),
+            Node::Dict(v) => Some(self.graph.pairs(*v)),
             Node::Emulated(e) => match &**e {
-                Emulated::Dict { items, .. } => Some(items),
+                Emulated::Dict { items, .. } => Some(self.graph.pairs(*items)),
                 _ => None,
             },
             _ => None,
@@ -341,7 +343,7 @@ impl<'g, 'de> Value<'g, 'de> {
         }
         // (dict-or-None, slots-dict)
         let parts = match state.node()? {
-            Node::Tuple(t) if t.len() == 2 => t,
+            Node::Tuple(t) if t.len() == 2 => self.graph.items(*t),
             _ => return None,
         };
         let first = self.with(parts[0]).dict_pairs().unwrap_or(&[]);

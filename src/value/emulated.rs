@@ -2,7 +2,7 @@
 //! data (see `resolve`): dict subclasses, complex, Decimal, the datetime family, UUID,
 //! range and slice.
 
-use super::Packed;
+use super::{Packed, Pairs};
 use std::fmt::Write;
 
 /// Which dict-like class an [`Emulated::Dict`] came from.
@@ -47,7 +47,7 @@ pub enum Emulated {
         /// Which class.
         class: DictClass,
         /// The items in insertion order.
-        items: Vec<(Packed, Packed)>,
+        items: Pairs,
         /// `defaultdict`'s `default_factory`.
         default_factory: Option<Packed>,
         /// Instance state a BUILD gave it (torch state dicts' `_metadata`).

@@ -3,7 +3,8 @@
 //! The graph is an arena: every non-scalar Python object is a [`Node`] addressed by a
 //! [`NodeId`], and containers hold values [`Packed`] in 8 bytes: a scalar stored inline
 //! (None, bool, int, float, most strings) or an edge to a node. [`Slot`] is the same
-//! value unpacked, for matching on. The memo shares nodes, so `[a, a]`
+//! value unpacked, for matching on. The contents of all containers live in two stores of
+//! the graph (elements, dict pairs); a container holds a [`Span`] of one. The memo shares nodes, so `[a, a]`
 //! is two edges to one node and `L.append(L)` is a cycle; the graph keeps both. Because
 //! nodes refer to each other by index, dropping a graph never recurses, however deep.
 //!
@@ -12,10 +13,13 @@
 mod access;
 mod emulated;
 mod packed;
+mod store;
 
 pub use access::{DictIter, Value, ValueKind};
 pub use emulated::{DictClass, Emulated, UtcOffset};
 pub use packed::Packed;
+pub(crate) use store::{append as store_append, TooLong};
+pub use store::{Items, Pairs, Span};
 
 use num_bigint::BigInt;
 use std::borrow::Cow;
@@ -26,7 +30,7 @@ pub struct NodeId(pub(crate) u32);
 
 impl NodeId {
     /// The id of the node at `index` in a graph's node list: what a graph built by hand
-    /// with [`Graph::from_nodes`] refers to its nodes by.
+    /// with [`Graph::empty`] refers to its nodes by.
     pub const fn from_index(index: u32) -> NodeId {
         NodeId(index)
     }
@@ -109,16 +113,16 @@ pub struct Object {
     pub construct: Construct,
     /// The callable (REDUCE) or class (NEWOBJ, INST, OBJ); usually a [`Node::Global`].
     pub callable: Packed,
-    /// The positional arguments.
-    pub args: Vec<Packed>,
+    /// The positional arguments ([`Graph::items`]).
+    pub args: Items,
     /// NEWOBJ_EX's keyword arguments (a dict node), if any.
     pub kwargs: Option<Packed>,
     /// The last BUILD state, if any.
     pub state: Option<Packed>,
-    /// Items appended by APPEND/APPENDS (and ADDITEMS) to this object.
-    pub items: Vec<Packed>,
-    /// Pairs set by SETITEM/SETITEMS on this object.
-    pub dictitems: Vec<(Packed, Packed)>,
+    /// Items appended by APPEND/APPENDS (and ADDITEMS) to this object ([`Graph::items`]).
+    pub items: Items,
+    /// Pairs set by SETITEM/SETITEMS on this object ([`Graph::pairs`]).
+    pub dictitems: Pairs,
 }
 
 /// A global reference (GLOBAL, STACK_GLOBAL, INST, OBJ's class): a name, never imported.
@@ -144,15 +148,15 @@ pub enum Node<'de> {
     /// `bytearray` (borrowed from the input when possible).
     ByteArray(Cow<'de, [u8]>),
     /// `list`.
-    List(Vec<Packed>),
+    List(Items),
     /// `tuple`.
-    Tuple(Vec<Packed>),
+    Tuple(Items),
     /// `dict`, in insertion order; keys may be any value.
-    Dict(Vec<(Packed, Packed)>),
+    Dict(Pairs),
     /// `set`, in the order the pickle gives.
-    Set(Vec<Packed>),
+    Set(Items),
     /// `frozenset`, in the order the pickle gives.
-    FrozenSet(Vec<Packed>),
+    FrozenSet(Items),
     /// A global name.
     Global(Box<Global<'de>>),
     /// A persistent id that no hook resolved.
@@ -183,6 +187,10 @@ pub struct Graph<'de> {
     pub(crate) offsets: Vec<u32>,
     /// Ints and floats that do not pack in 8 bytes by themselves (see [`Packed`]).
     pub(crate) wide: Vec<u64>,
+    /// The elements of every list, tuple, set, and object's args and items.
+    pub(crate) items: Vec<Packed>,
+    /// The pairs of every dict and object's SETITEMS.
+    pub(crate) pairs: Vec<(Packed, Packed)>,
     pub(crate) root: Slot,
     /// How many input bytes the VM read to build the graph (0 for hand-built graphs):
     /// the `N` that the default expansion budgets scale with.
@@ -197,41 +205,47 @@ impl<'de> Graph<'de> {
             nodes: Vec::new(),
             offsets: Vec::new(),
             wide: Vec::new(),
+            items: Vec::new(),
+            pairs: Vec::new(),
             root: Slot::None,
             input_len: 0,
         }
     }
 
-    /// A graph holding `nodes` with `root` (for building values by hand, e.g. in tests).
-    /// Every `NodeId` in the nodes must be below `nodes.len()`; the nodes hold values
-    /// that pack by themselves ([`Packed::new`]). Ints beyond 48 bits can be added
-    /// afterwards with [`pack`](Self::pack).
+    /// An empty graph (root `None`), for building values by hand: add nodes with
+    /// [`add`](Self::add), container contents with [`new_items`](Self::new_items) and
+    /// [`new_pairs`](Self::new_pairs), then set the root.
     ///
-    /// There is no input, so [`input_len`](Self::input_len) (what the default expansion
-    /// budgets scale with) is the bytes of text the nodes carry: every string, byte
-    /// string, big int and global name counted once.
+    /// With no input, [`input_len`](Self::input_len) (what the default expansion budgets
+    /// scale with) is the bytes of text the added nodes carry: every string, byte string,
+    /// big int and global name counted once.
     ///
     /// ```
-    /// use serde_pickle_vm::{Graph, Node, NodeId, Packed, Slot};
+    /// use serde_pickle_vm::{Graph, Node, Packed, Slot};
     /// use std::borrow::Cow;
-    /// let hello = Packed::node(NodeId::from_index(0));
-    /// let nodes = vec![Node::Str(Cow::Borrowed("hello")), Node::List(vec![hello; 2])];
-    /// let g = Graph::from_nodes(nodes, Slot::Node(NodeId::from_index(1)));
+    /// let mut g = Graph::empty();
+    /// let hello = g.add(Node::Str(Cow::Borrowed("hello")));
+    /// let items = g.new_items(&[Packed::node(hello); 2]);
+    /// let list = g.add(Node::List(items));
+    /// g.set_root(Slot::Node(list));
     /// assert_eq!(g.input_len(), 5);
     /// assert_eq!(g.root().get(1).and_then(|v| v.as_str()), Some("hello"));
     /// ```
-    pub fn from_nodes(nodes: Vec<Node<'de>>, root: Slot) -> Self {
-        let offsets = vec![0; nodes.len()];
-        let mut graph = Graph {
-            nodes,
-            offsets,
-            root,
-            ..Graph::new()
-        };
-        graph.input_len = (0..graph.nodes.len())
-            .map(|i| graph.scalar_bytes(Slot::Node(NodeId(i as u32))))
-            .sum();
-        graph
+    pub fn empty() -> Self {
+        Graph::new()
+    }
+
+    /// Adds a node (see [`empty`](Self::empty)); the spans it holds must come from this
+    /// graph.
+    pub fn add(&mut self, node: Node<'de>) -> NodeId {
+        let id = self.push(node, 0);
+        self.input_len += self.scalar_bytes(Slot::Node(id));
+        id
+    }
+
+    /// Sets the root value (see [`empty`](Self::empty)).
+    pub fn set_root(&mut self, root: Slot) {
+        self.root = root;
     }
 
     #[inline]
@@ -383,7 +397,7 @@ impl<'de> Graph<'de> {
     }
 
     /// How many bytes of input the VM read to build the graph, up to and including STOP
-    /// (for a graph built with [`from_nodes`](Self::from_nodes), the bytes of text its
+    /// (for a graph built by hand, see [`empty`](Self::empty), the bytes of text its
     /// nodes carry). The default
     /// expansion budgets ([`Limits::max_expanded_bytes`](crate::Limits::max_expanded_bytes),
     /// [`JsonOptions::max_expanded_bytes`](crate::json::JsonOptions::max_expanded_bytes))
@@ -435,6 +449,8 @@ impl<'de> Graph<'de> {
             nodes: self.nodes.into_iter().map(Node::into_owned).collect(),
             offsets: self.offsets,
             wide: self.wide,
+            items: self.items,
+            pairs: self.pairs,
             root: Slot::None,
             input_len: self.input_len,
         };
@@ -465,8 +481,21 @@ impl<'de> Graph<'de> {
                 }
             })
         };
+        // Every value of the stores (garbage left by moved spans too: harmless), then
+        // the values nodes hold themselves.
+        let mut items = std::mem::take(&mut owned.items);
+        for p in items.iter_mut() {
+            *p = fix(&mut owned, *p);
+        }
+        owned.items = items;
+        let mut pairs = std::mem::take(&mut owned.pairs);
+        for (k, v) in pairs.iter_mut() {
+            *k = fix(&mut owned, *k);
+            *v = fix(&mut owned, *v);
+        }
+        owned.pairs = pairs;
         for i in 0..owned.nodes.len() {
-            let mut node = std::mem::replace(&mut owned.nodes[i], Node::List(Vec::new()));
+            let mut node = std::mem::replace(&mut owned.nodes[i], Node::List(Items::EMPTY));
             node.for_each_slot_mut(|p| *p = fix(&mut owned, *p));
             owned.nodes[i] = node;
         }
@@ -506,39 +535,24 @@ mod tests {
 }
 
 impl<'de> Node<'de> {
-    /// Calls `f` on every value the node holds.
+    /// Calls `f` on every value the node holds itself (not those of the stores, which
+    /// its spans refer to).
     pub(crate) fn for_each_slot_mut(&mut self, mut f: impl FnMut(&mut Packed)) {
         match self {
-            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
-                v.iter_mut().for_each(f)
-            }
-            Node::Dict(d) => d.iter_mut().for_each(|(k, v)| {
-                f(k);
-                f(v)
-            }),
+            Node::List(_) | Node::Tuple(_) | Node::Set(_) | Node::FrozenSet(_) => {}
+            Node::Dict(_) => {}
             Node::PersId(s) => f(s),
             Node::Object(o) => {
                 f(&mut o.callable);
-                o.args.iter_mut().for_each(&mut f);
                 o.kwargs.iter_mut().for_each(&mut f);
                 o.state.iter_mut().for_each(&mut f);
-                o.items.iter_mut().for_each(&mut f);
-                o.dictitems.iter_mut().for_each(|(k, v)| {
-                    f(k);
-                    f(v)
-                });
             }
             Node::Emulated(e) => match &mut **e {
                 Emulated::Dict {
-                    items,
                     default_factory,
                     state,
                     ..
                 } => {
-                    items.iter_mut().for_each(|(k, v)| {
-                        f(k);
-                        f(v)
-                    });
                     default_factory.iter_mut().for_each(&mut f);
                     state.iter_mut().for_each(&mut f);
                 }

@@ -182,6 +182,13 @@ impl Packed {
     }
 }
 
+/// `None`.
+impl Default for Packed {
+    fn default() -> Self {
+        Packed::NONE
+    }
+}
+
 impl std::fmt::Debug for Packed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.unpack() {

@@ -13,7 +13,10 @@ use crate::options::Options;
 use crate::read::Read;
 use crate::resolve::compat;
 use crate::resolve::hooks::{ClassAction, Hooks, Literal};
-use crate::value::{Construct, Global, Graph, Node, NodeId, Object, Packed, Value};
+use crate::value::{
+    store_append, Construct, Global, Graph, Items, Node, NodeId, Object, Packed, Pairs, TooLong,
+    Value,
+};
 use memo::Memo;
 use num_bigint::BigInt;
 use std::borrow::Cow;
@@ -354,9 +357,11 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         self.graph.value(slot).type_name()
     }
 
-    fn tuple_items(&self, slot: Packed, what: &str) -> Result<Vec<Packed>> {
+    /// The elements of the tuple `slot`: its span, shared (tuples and arguments are never
+    /// appended to).
+    fn tuple_items(&self, slot: Packed, what: &str) -> Result<Items> {
         match self.slot_node(slot) {
-            Some(Node::Tuple(t)) => Ok(t.clone()),
+            Some(Node::Tuple(t)) => Ok(*t),
             _ => Err(Error::stack(format!(
                 "{what}: argument list must be a tuple, not {}",
                 self.type_name(slot)
@@ -368,7 +373,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         &mut self,
         construct: Construct,
         callable: Packed,
-        args: Vec<Packed>,
+        args: Items,
         kwargs: Option<Packed>,
     ) {
         self.objects.push(NodeId(self.graph.nodes.len() as u32));
@@ -378,8 +383,8 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             args,
             kwargs,
             state: None,
-            items: Vec::new(),
-            dictitems: Vec::new(),
+            items: Items::EMPTY,
+            dictitems: Pairs::EMPTY,
         })));
     }
 
@@ -472,12 +477,13 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                     }
                 },
                 Work::Build { kind, n } => {
-                    let items = out.split_off(out.len() - n);
+                    let from = out.len() - n;
                     let node = match kind {
-                        0 => Node::List(items),
-                        1 => Node::Tuple(items),
-                        _ => Node::Dict(items.chunks(2).map(|c| (c[0], c[1])).collect()),
+                        0 => Node::List(self.new_items(&out[from..])?),
+                        1 => Node::Tuple(self.new_items(&out[from..])?),
+                        _ => Node::Dict(self.new_pairs(&out[from..])?),
                     };
+                    out.truncate(from);
                     let s = self.node(node);
                     out.push(s);
                 }
@@ -497,6 +503,21 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         Ok(())
     }
 
+    /// A new span holding `src`.
+    fn new_items(&mut self, src: &[Packed]) -> Result<Items> {
+        let mut span = Items::EMPTY;
+        store_append(&mut self.graph.items, &mut span, src.iter().copied()).map_err(too_long)?;
+        Ok(span)
+    }
+
+    /// A new span holding the pairs `src[0], src[1]`, `src[2], src[3]`, ….
+    fn new_pairs(&mut self, src: &[Packed]) -> Result<Pairs> {
+        let mut span = Pairs::EMPTY;
+        let pairs = src.chunks_exact(2).map(|c| (c[0], c[1]));
+        store_append(&mut self.graph.pairs, &mut span, pairs).map_err(too_long)?;
+        Ok(span)
+    }
+
     /// SETITEM(S): moves the pairs `stack[from..]` into the dict or object at `target`.
     fn set_items_from(&mut self, target: Packed, from: usize, what: &str) -> Result<()> {
         let n = self.stack.len() - from;
@@ -508,23 +529,18 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         }
         self.charge(n as u64 * 8)?;
         let pairs = self.stack[from..].chunks_exact(2).map(|c| (c[0], c[1]));
-        let done = match target.node_id().map(|id| self.graph.node_mut(id)) {
-            Some(Node::Dict(d)) => {
-                d.extend(pairs);
-                true
+        let graph = &mut self.graph;
+        let span = match target.node_id().map(|id| &mut graph.nodes[id.index()]) {
+            Some(Node::Dict(d)) => d,
+            Some(Node::Object(o)) => &mut o.dictitems,
+            _ => {
+                return Err(Error::stack(format!(
+                    "{what} on a {}: it is not a dict",
+                    self.type_name(target)
+                )))
             }
-            Some(Node::Object(o)) => {
-                o.dictitems.extend(pairs);
-                true
-            }
-            _ => false,
         };
-        if !done {
-            return Err(Error::stack(format!(
-                "{what} on a {}: it is not a dict",
-                self.type_name(target)
-            )));
-        }
+        store_append(&mut graph.pairs, span, pairs).map_err(too_long)?;
         self.stack.truncate(from);
         Ok(())
     }
@@ -536,29 +552,24 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             return Ok(());
         }
         self.charge(n as u64 * 8)?;
-        let items = &self.stack[from..];
-        let done = match (target.node_id().map(|id| self.graph.node_mut(id)), what) {
-            (Some(Node::List(l)), "APPEND" | "APPENDS") => {
-                l.extend_from_slice(items);
-                true
+        let items = self.stack[from..].iter().copied();
+        let graph = &mut self.graph;
+        let span = match (
+            target.node_id().map(|id| &mut graph.nodes[id.index()]),
+            what,
+        ) {
+            (Some(Node::List(l)), "APPEND" | "APPENDS") => l,
+            (Some(Node::Set(l)), "ADDITEMS") => l,
+            (Some(Node::Object(o)), _) => &mut o.items,
+            _ => {
+                let kind = if what == "ADDITEMS" { "set" } else { "list" };
+                return Err(Error::stack(format!(
+                    "{what} on a {}: it is not a {kind}",
+                    self.type_name(target)
+                )));
             }
-            (Some(Node::Set(l)), "ADDITEMS") => {
-                l.extend_from_slice(items);
-                true
-            }
-            (Some(Node::Object(o)), _) => {
-                o.items.extend_from_slice(items);
-                true
-            }
-            _ => false,
         };
-        if !done {
-            let kind = if what == "ADDITEMS" { "set" } else { "list" };
-            return Err(Error::stack(format!(
-                "{what} on a {}: it is not a {kind}",
-                self.type_name(target)
-            )));
-        }
+        store_append(&mut graph.items, span, items).map_err(too_long)?;
         self.stack.truncate(from);
         Ok(())
     }
@@ -632,22 +643,22 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 self.stack.push(v);
             }
             MARK => self.marks.push(self.stack.len()),
-            EMPTY_LIST => self.push_node(Node::List(Vec::new())),
-            EMPTY_DICT => self.push_node(Node::Dict(Vec::new())),
+            EMPTY_LIST => self.push_node(Node::List(Items::EMPTY)),
+            EMPTY_DICT => self.push_node(Node::Dict(Pairs::EMPTY)),
             EMPTY_TUPLE => {
                 // One shared node: the empty tuple is immutable and a singleton in
                 // CPython too, so its identity carries nothing.
                 let t = match self.empty_tuple {
                     Some(t) => t,
                     None => {
-                        let t = self.node(Node::Tuple(Vec::new()));
+                        let t = self.node(Node::Tuple(Items::EMPTY));
                         self.empty_tuple = Some(t);
                         t
                     }
                 };
                 self.stack.push(t);
             }
-            EMPTY_SET => self.push_node(Node::Set(Vec::new())),
+            EMPTY_SET => self.push_node(Node::Set(Items::EMPTY)),
             APPEND => {
                 if self.stack.len() < self.fence() + 2 {
                     return Err(Error::stack_underflow());
@@ -674,36 +685,39 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             }
             TUPLE1 => {
                 let a = self.pop()?;
-                self.push_node(Node::Tuple(vec![a]));
+                let t = self.new_items(&[a])?;
+                self.push_node(Node::Tuple(t));
             }
             TUPLE2 => {
                 let b = self.pop()?;
                 let a = self.pop()?;
-                self.push_node(Node::Tuple(vec![a, b]));
+                let t = self.new_items(&[a, b])?;
+                self.push_node(Node::Tuple(t));
             }
             TUPLE3 => {
                 let c = self.pop()?;
                 let b = self.pop()?;
                 let a = self.pop()?;
-                self.push_node(Node::Tuple(vec![a, b, c]));
+                let t = self.new_items(&[a, b, c])?;
+                self.push_node(Node::Tuple(t));
             }
             TUPLE | LIST | FROZENSET | DICT => {
                 let m = self.pop_mark()?;
                 let m = m.min(self.stack.len());
-                let items = self.stack.split_off(m);
-                self.charge(items.len() as u64 * 8)?;
+                let n = self.stack.len() - m;
+                self.charge(n as u64 * 8)?;
+                let stack = std::mem::take(&mut self.stack);
+                let items = &stack[m..];
                 let node = match code {
-                    TUPLE => Node::Tuple(items),
-                    LIST => Node::List(items),
-                    FROZENSET => Node::FrozenSet(items),
-                    _ => {
-                        if items.len() % 2 != 0 {
-                            return Err(Error::stack("odd number of items for DICT"));
-                        }
-                        Node::Dict(items.chunks_exact(2).map(|c| (c[0], c[1])).collect())
-                    }
+                    TUPLE => self.new_items(items).map(Node::Tuple),
+                    LIST => self.new_items(items).map(Node::List),
+                    FROZENSET => self.new_items(items).map(Node::FrozenSet),
+                    _ if n % 2 != 0 => Err(Error::stack("odd number of items for DICT")),
+                    _ => self.new_pairs(items).map(Node::Dict),
                 };
-                self.push_node(node);
+                self.stack = stack;
+                self.stack.truncate(m);
+                self.push_node(node?);
             }
             NONE => self.stack.push(Packed::NONE),
             NEWTRUE => self.stack.push(Packed::TRUE),
@@ -919,19 +933,26 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                     self.stack.push(g);
                 } else {
                     let m = self.pop_mark()?;
-                    let args = self.stack.split_off(m.min(self.stack.len()));
-                    self.object(Construct::Inst, g, args, None);
+                    let m = m.min(self.stack.len());
+                    let stack = std::mem::take(&mut self.stack);
+                    let args = self.new_items(&stack[m..]);
+                    self.stack = stack;
+                    self.stack.truncate(m);
+                    self.object(Construct::Inst, g, args?, None);
                 }
             }
             OBJ => {
                 let m = self.pop_mark()?;
                 let m = m.min(self.stack.len());
-                let mut args = self.stack.split_off(m);
-                if args.is_empty() {
+                if m == self.stack.len() {
                     return Err(Error::stack_underflow());
                 }
-                let cls = args.remove(0);
-                self.object(Construct::Inst, cls, args, None);
+                let cls = self.stack[m];
+                let stack = std::mem::take(&mut self.stack);
+                let args = self.new_items(&stack[m + 1..]);
+                self.stack = stack;
+                self.stack.truncate(m);
+                self.object(Construct::Inst, cls, args?, None);
             }
             NEWOBJ_EX => {
                 let kwargs = self.pop()?;
@@ -1017,6 +1038,13 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         }
         Ok(true)
     }
+}
+
+fn too_long(_: TooLong) -> Error {
+    Error::limit(format!(
+        "a container of more than {} elements (the graph's limit)",
+        u32::MAX
+    ))
 }
 
 /// How CPython's message shows an unknown opcode byte (`'\x00'`, `'{'`).
