@@ -42,6 +42,10 @@ pub(crate) trait Read<'de> {
     fn line(&mut self, max: usize) -> Result<Bytes<'de, '_>>;
     /// How many bytes remain, when the reader knows.
     fn remaining(&self) -> Option<u64>;
+    /// If the next two bytes are `op` and some `x`, and the reader has both at hand,
+    /// consumes them and returns `x`; otherwise consumes nothing. For runs of one
+    /// opcode with a 1-byte argument (the BINGETs of a list of one shared value).
+    fn next_arg_of(&mut self, op: u8) -> Option<u8>;
     /// The whole input, for readers over a slice (what borrowed bytes are subslices of);
     /// empty for stream readers.
     fn input(&self) -> &'de [u8] {
@@ -78,6 +82,17 @@ impl<'de> Read<'de> for SliceRead<'de> {
             self.pos += 1;
         }
         Ok(b)
+    }
+
+    #[inline(always)]
+    fn next_arg_of(&mut self, op: u8) -> Option<u8> {
+        match self.data.get(self.pos..self.pos + 2) {
+            Some(&[o, x]) if o == op => {
+                self.pos += 2;
+                Some(x)
+            }
+            _ => None,
+        }
     }
 
     #[inline(always)]
@@ -183,6 +198,18 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
     #[inline]
     fn offset(&self) -> u64 {
         self.consumed
+    }
+
+    #[inline]
+    fn next_arg_of(&mut self, op: u8) -> Option<u8> {
+        match self.buf.get(self.start..self.start + 2) {
+            Some(&[o, x]) if o == op && self.start + 2 <= self.end => {
+                self.start += 2;
+                self.consumed += 2;
+                Some(x)
+            }
+            _ => None,
+        }
     }
 
     #[inline]

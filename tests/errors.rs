@@ -157,6 +157,39 @@ fn memo_missing() {
         Some("LONG_BINGET"),
         "Memo value not found at index 4294967294",
     );
+    // Inside a run of BINGETs (which the VM reads in a loop of its own) the offset is
+    // still that of the failing opcode, and a run that ends in a truncated argument
+    // fails at its last opcode.
+    check(
+        b"\x80\x04K\x07\x94(h\x00h\x00h\x00h\x01h\x00l.",
+        ErrorKind::Memo,
+        12,
+        Some("BINGET"),
+        "Memo value not found at index 1",
+    );
+    check(
+        b"\x80\x04K\x07\x94(h\x00h\x00h",
+        ErrorKind::Truncated,
+        10,
+        Some("BINGET"),
+        "pickle data was truncated",
+    );
+}
+
+#[test]
+fn runs_of_binget_across_reader_buffers() {
+    // [7] * 100_000: a run of BINGETs far longer than the stream reader's buffer, so
+    // runs are cut wherever a buffer ends; both readers must agree.
+    let mut data = b"\x80\x04K\x07\x94]\x94(".to_vec();
+    for _ in 0..100_000 {
+        data.extend_from_slice(b"h\x00");
+    }
+    data.extend_from_slice(b"e.");
+    for g in [load_slice(&data).unwrap(), load_reader(&data[..]).unwrap()] {
+        let root = g.root();
+        assert_eq!(root.len(), Some(100_000));
+        assert!(root.iter().all(|v| v.as_i64() == Some(7)));
+    }
 }
 
 #[test]

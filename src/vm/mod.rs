@@ -108,6 +108,12 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 BINGET => self.rd.array::<1>().and_then(|[i]| {
                     let v = self.memo.get(i as u64)?;
                     self.stack.push(v);
+                    // A run of BINGETs (the elements of `[x] * n`) stays here.
+                    while let Some(i) = self.rd.next_arg_of(BINGET) {
+                        self.pos = self.rd.offset() - 2;
+                        let v = self.memo.get(i as u64)?;
+                        self.stack.push(v);
+                    }
                     Ok(true)
                 }),
                 LONG_BINGET => self.rd.array::<4>().and_then(|b| {
@@ -793,12 +799,12 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             BUILD => {
                 let state = self.pop()?;
                 let inst = self.top()?;
-                let tname = self.type_name(inst);
                 match inst.node_id().map(|id| self.graph.node_mut(id)) {
                     Some(Node::Object(o)) => o.state = Some(state),
                     _ => {
                         return Err(Error::stack(format!(
-                            "BUILD on a {tname}: only objects take state"
+                            "BUILD on a {}: only objects take state",
+                            self.type_name(inst)
                         )))
                     }
                 }
