@@ -146,6 +146,7 @@ fn for_each_child(graph: &Graph<'_>, node: &Node<'_>, mut f: impl FnMut(Packed))
         }),
         Node::PersId(s) => f(*s),
         Node::Object(o) => {
+            let o = graph.object(*o);
             f(o.callable);
             graph.items(o.args).iter().for_each(|s| f(*s));
             o.kwargs.into_iter().for_each(&mut f);
@@ -560,7 +561,7 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             Node::Object(o) => {
                 self.open_tagged("object");
                 self.tasks.push(Task::Close('}'));
-                self.tasks.push(Task::Object(o));
+                self.tasks.push(Task::Object(graph.object(*o)));
                 self.tasks.push(Task::Open('{'));
             }
             Node::Emulated(e) => self.emulated(e),

@@ -46,6 +46,11 @@ pub(crate) trait Read<'de> {
     /// consumes them and returns `x`; otherwise consumes nothing. For runs of one
     /// opcode with a 1-byte argument (the BINGETs of a list of one shared value).
     fn next_arg_of(&mut self, op: u8) -> Option<u8>;
+    /// The bytes the reader has at hand (all the rest of a slice; what a stream reader
+    /// has buffered), for loops that decode several opcodes at once.
+    fn buffered(&self) -> &[u8];
+    /// Consumes `n` bytes of [`buffered`](Self::buffered).
+    fn consume(&mut self, n: usize);
     /// The whole input, for readers over a slice (what borrowed bytes are subslices of);
     /// empty for stream readers.
     fn input(&self) -> &'de [u8] {
@@ -82,6 +87,16 @@ impl<'de> Read<'de> for SliceRead<'de> {
             self.pos += 1;
         }
         Ok(b)
+    }
+
+    #[inline(always)]
+    fn buffered(&self) -> &[u8] {
+        self.data.get(self.pos..).unwrap_or(&[])
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.data.len());
     }
 
     #[inline(always)]
@@ -198,6 +213,18 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
     #[inline]
     fn offset(&self) -> u64 {
         self.consumed
+    }
+
+    #[inline]
+    fn buffered(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.start);
+        self.start += n;
+        self.consumed += n as u64;
     }
 
     #[inline]

@@ -88,6 +88,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             }
             Node::Bytes(b) | Node::ByteArray(b) => Some(SeqSource::Bytes(b)),
             Node::Object(obj) => {
+                let obj = graph.object(*obj);
                 if !obj.items.is_empty() {
                     return Some(SeqSource::Slots(graph.items(obj.items)));
                 }
@@ -350,6 +351,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
                 "an unresolved persistent id has no serde form: load with a persistent_load hook",
             )),
             Node::Object(obj) => {
+                let obj = self.v.graph().object(*obj);
                 if let Some(pairs) = self.map_pairs() {
                     return self.visit_map_from(Vec::new(), Some(pairs), visitor);
                 }

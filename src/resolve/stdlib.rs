@@ -15,7 +15,7 @@ pub(crate) fn emulate(graph: &mut Graph<'_>, objects: &[NodeId]) {
         let Node::Object(obj) = graph.node(id) else {
             continue;
         };
-        let node = match emulate_object(graph, obj) {
+        let node = match emulate_object(graph, graph.object(*obj)) {
             None => continue,
             Some(Emulation::Node(node)) => node,
             Some(Emulation::Seq(name, items)) => {
@@ -409,6 +409,7 @@ fn tz_offset(graph: &Graph<'_>, tz: Option<Packed>) -> Option<Option<UtcOffset>>
     let Node::Object(o) = node(graph, tz)? else {
         return None;
     };
+    let o = graph.object(*o);
     if global_name(graph, o.callable)? != ("datetime", "timezone") || !plain(o) {
         return None;
     }

@@ -241,7 +241,7 @@ impl<'g, 'de> Value<'g, 'de> {
     /// The recorded construction, if this is an object.
     pub fn as_object(self) -> Option<&'g Object> {
         match self.node()? {
-            Node::Object(o) => Some(o),
+            Node::Object(o) => Some(self.graph.object(*o)),
             _ => None,
         }
     }

@@ -105,6 +105,18 @@ pub enum Construct {
     Inst,
 }
 
+/// The index of an [`Object`] in its graph ([`Graph::object`]): objects live in an
+/// arena of their own, not one allocation each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(pub(crate) u32);
+
+impl ObjectId {
+    /// The index as a `usize`.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// A recorded construction: the call the pickle asked for and every later step applied to
 /// the same object (BUILD state, APPEND(S) items, SETITEM(S) pairs). Nothing is executed.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,8 +173,9 @@ pub enum Node<'de> {
     Global(Box<Global<'de>>),
     /// A persistent id that no hook resolved.
     PersId(Packed),
-    /// A recorded construction (class instance or call).
-    Object(Box<Object>),
+    /// A recorded construction (class instance or call): read it with
+    /// [`Graph::object`] (or [`Value::as_object`]).
+    Object(ObjectId),
     /// A standard-library value the resolver recognised.
     Emulated(Box<Emulated>),
 }
@@ -191,6 +204,8 @@ pub struct Graph<'de> {
     pub(crate) items: Vec<Packed>,
     /// The pairs of every dict and object's SETITEMS.
     pub(crate) pairs: Vec<(Packed, Packed)>,
+    /// Every recorded construction ([`Node::Object`] refers to one).
+    pub(crate) objects: Vec<Object>,
     pub(crate) root: Slot,
     /// How many input bytes the VM read to build the graph (0 for hand-built graphs):
     /// the `N` that the default expansion budgets scale with.
@@ -207,6 +222,7 @@ impl<'de> Graph<'de> {
             wide: Vec::new(),
             items: Vec::new(),
             pairs: Vec::new(),
+            objects: Vec::new(),
             root: Slot::None,
             input_len: 0,
         }
@@ -241,6 +257,21 @@ impl<'de> Graph<'de> {
         let id = self.push(node, 0);
         self.input_len += self.scalar_bytes(Slot::Node(id));
         id
+    }
+
+    /// Adds a recorded construction, to refer to from a [`Node::Object`] (see
+    /// [`empty`](Self::empty)).
+    pub fn add_object(&mut self, object: Object) -> ObjectId {
+        self.objects.push(object);
+        ObjectId((self.objects.len() - 1) as u32)
+    }
+
+    /// The recorded construction `id` refers to.
+    ///
+    /// # Panics
+    /// If `id` does not belong to this graph.
+    pub fn object(&self, id: ObjectId) -> &Object {
+        &self.objects[id.index()]
     }
 
     /// Sets the root value (see [`empty`](Self::empty)).
@@ -451,6 +482,7 @@ impl<'de> Graph<'de> {
             wide: self.wide,
             items: self.items,
             pairs: self.pairs,
+            objects: self.objects,
             root: Slot::None,
             input_len: self.input_len,
         };
@@ -494,6 +526,13 @@ impl<'de> Graph<'de> {
             *v = fix(&mut owned, *v);
         }
         owned.pairs = pairs;
+        let mut objects = std::mem::take(&mut owned.objects);
+        for o in objects.iter_mut() {
+            o.callable = fix(&mut owned, o.callable);
+            o.kwargs = o.kwargs.map(|p| fix(&mut owned, p));
+            o.state = o.state.map(|p| fix(&mut owned, p));
+        }
+        owned.objects = objects;
         for i in 0..owned.nodes.len() {
             let mut node = std::mem::replace(&mut owned.nodes[i], Node::List(Items::EMPTY));
             node.for_each_slot_mut(|p| *p = fix(&mut owned, *p));
@@ -542,11 +581,7 @@ impl<'de> Node<'de> {
             Node::List(_) | Node::Tuple(_) | Node::Set(_) | Node::FrozenSet(_) => {}
             Node::Dict(_) => {}
             Node::PersId(s) => f(s),
-            Node::Object(o) => {
-                f(&mut o.callable);
-                o.kwargs.iter_mut().for_each(&mut f);
-                o.state.iter_mut().for_each(&mut f);
-            }
+            Node::Object(_) => {}
             Node::Emulated(e) => match &mut **e {
                 Emulated::Dict {
                     default_factory,
