@@ -571,6 +571,28 @@ mod tests {
         assert_eq!(owned.node_count(), nodes + 1);
         assert_eq!(texts(&g.into_owned()), want);
     }
+
+    #[test]
+    fn into_owned_rewrites_strings_in_every_store() {
+        // pickle.dumps([argparse.Namespace(name='héllo', tags=['a', 'bb']),
+        //               {'k': 'v', 'k2': ('t', 'u')}, 'tail'], protocol=4):
+        // strings in the element store, the pair store, an object's state and the root.
+        let data = b"\x80\x04\x95l\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x08argparse\x94\x8c\tNamespace\x94\x93\x94)\x81\x94}\x94(\x8c\x04name\x94\x8c\x06h\xc3\xa9llo\x94\x8c\x04tags\x94]\x94(\x8c\x01a\x94\x8c\x02bb\x94eub}\x94(\x8c\x01k\x94\x8c\x01v\x94\x8c\x02k2\x94\x8c\x01t\x94\x8c\x01u\x94\x86\x94u\x8c\x04tail\x94e.";
+        let g = crate::load_slice(data).unwrap();
+        let json = |g: &super::Graph<'_>| crate::json::to_string(g, &Default::default()).unwrap();
+        let before = json(&g);
+        assert!(
+            before.contains("héllo") && before.contains("\"k2\""),
+            "{before}"
+        );
+        let owned = g.clone().into_owned();
+        assert!(owned.input.is_empty());
+        assert_eq!(json(&owned), before);
+        // Nothing refers to the input any more: every inline string is in the text.
+        let in_input = |p: &super::Packed| matches!(p.unpack(), Ok(super::Slot::Str(r)) if r.input);
+        assert!(!owned.items.iter().any(in_input));
+        assert!(!owned.pairs.iter().any(|(k, v)| in_input(k) || in_input(v)));
+    }
 }
 
 impl<'de> Node<'de> {
@@ -665,6 +687,9 @@ mod size_tests {
     fn sizes() {
         assert_eq!(std::mem::size_of::<super::Slot>(), 16);
         assert_eq!(std::mem::size_of::<super::Packed>(), 8);
+        assert_eq!(std::mem::size_of::<Option<super::Packed>>(), 8);
+        assert_eq!(std::mem::size_of::<super::Items>(), 12);
+        assert_eq!(std::mem::size_of::<super::Object>(), 64);
         assert!(
             std::mem::size_of::<super::Node<'static>>() <= 32,
             "{}",

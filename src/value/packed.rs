@@ -18,8 +18,14 @@
 //!
 //! The two wide kinds are why unpacking needs the graph ([`Graph::slot`]); everything
 //! else converts on its own.
+//!
+//! One bit pattern of the tag range is no value at all (`0xFFF9_FFFF_FFFF_FFFF`, a
+//! "constant" beyond True). A `Packed` stores its bits XORed with that pattern in a
+//! `NonZeroU64`, so that `Option<Packed>` is 8 bytes too (the memo's empty entries, an
+//! object's absent state).
 
 use super::{Graph, NodeId, Slot, StrRef};
+use std::num::NonZeroU64;
 
 /// A value of the graph in 8 bytes: what lists, tuples, dicts, sets and objects hold.
 /// [`Slot`] is its unpacked form; [`Graph::slot`] unpacks, [`Graph::pack`] (or
@@ -38,9 +44,10 @@ use super::{Graph, NodeId, Slot, StrRef};
 /// // An int beyond 48 bits needs the graph's wide table.
 /// assert_eq!(Packed::new(Slot::Int(1 << 50)), None);
 /// ```
+/// `Option<Packed>` is 8 bytes as well.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(transparent)]
-pub struct Packed(pub(crate) u64);
+pub struct Packed(NonZeroU64);
 
 const SHIFT: u32 = 48;
 const PAYLOAD: u64 = (1 << SHIFT) - 1;
@@ -52,18 +59,35 @@ const TAG_INPUT_STR: u64 = 0xFFFD;
 const TAG_TEXT_STR: u64 = 0xFFFE;
 const TAG_NODE: u64 = 0xFFFF;
 
+/// The bit pattern no value has: what a stored `Packed` is XORed with.
+const HOLE: u64 = (TAG_CONST << SHIFT) | PAYLOAD;
+
 /// Longest string (in bytes) a [`Packed`] (and so a [`StrRef`]) holds inline.
 pub(crate) const MAX_INLINE_STR: usize = u16::MAX as usize;
 
 impl Packed {
     /// Python `None`.
-    pub const NONE: Packed = Packed(TAG_CONST << SHIFT);
+    pub const NONE: Packed = Packed::from_bits(TAG_CONST << SHIFT);
     /// Python `False`.
-    pub const FALSE: Packed = Packed((TAG_CONST << SHIFT) | 1);
+    pub const FALSE: Packed = Packed::from_bits((TAG_CONST << SHIFT) | 1);
     /// Python `True`.
-    pub const TRUE: Packed = Packed((TAG_CONST << SHIFT) | 2);
-    /// A value no packing produces: the memo's empty entry.
-    pub(crate) const EMPTY: Packed = Packed((TAG_CONST << SHIFT) | PAYLOAD);
+    pub const TRUE: Packed = Packed::from_bits((TAG_CONST << SHIFT) | 2);
+
+    /// The value of bits `bits` (never [`HOLE`], which no constructor makes).
+    #[inline(always)]
+    const fn from_bits(bits: u64) -> Packed {
+        match NonZeroU64::new(bits ^ HOLE) {
+            Some(n) => Packed(n),
+            // Unreachable (no constructor makes HOLE); any value rather than a panic.
+            None => Packed(NonZeroU64::MIN),
+        }
+    }
+
+    /// The bits of the value.
+    #[inline(always)]
+    const fn bits(self) -> u64 {
+        self.0.get() ^ HOLE
+    }
 
     /// `slot` packed, or `None` when it needs the graph's wide table (an int beyond
     /// 48 bits, a float whose bits lie in the tag range): use [`Graph::pack`] for those.
@@ -82,13 +106,13 @@ impl Packed {
     /// A bool.
     #[inline(always)]
     pub const fn bool(b: bool) -> Packed {
-        Packed((TAG_CONST << SHIFT) | (1 + b as u64))
+        Packed::from_bits((TAG_CONST << SHIFT) | (1 + b as u64))
     }
 
     /// A reference to node `id`.
     #[inline(always)]
     pub const fn node(id: NodeId) -> Packed {
-        Packed((TAG_NODE << SHIFT) | id.0 as u64)
+        Packed::from_bits((TAG_NODE << SHIFT) | id.0 as u64)
     }
 
     /// An int, if it fits in 48 bits.
@@ -109,7 +133,7 @@ impl Packed {
 
     #[inline(always)]
     const fn int48(i: i64) -> Packed {
-        Packed((TAG_INT << SHIFT) | (i as u64 & PAYLOAD))
+        Packed::from_bits((TAG_INT << SHIFT) | (i as u64 & PAYLOAD))
     }
 
     /// A float, unless its bits lie in the tag range (a NaN with a payload no
@@ -118,7 +142,7 @@ impl Packed {
     pub const fn float(f: f64) -> Option<Packed> {
         let bits = f.to_bits();
         if bits >> SHIFT < TAG_CONST {
-            Some(Packed(bits))
+            Some(Packed::from_bits(bits))
         } else {
             None
         }
@@ -127,24 +151,24 @@ impl Packed {
     #[inline(always)]
     pub(crate) const fn str(r: StrRef) -> Packed {
         let tag = if r.input { TAG_INPUT_STR } else { TAG_TEXT_STR };
-        Packed((tag << SHIFT) | ((r.start as u64) << 16) | r.len as u64)
+        Packed::from_bits((tag << SHIFT) | ((r.start as u64) << 16) | r.len as u64)
     }
 
     #[inline(always)]
     pub(crate) const fn wide_int(index: usize) -> Packed {
-        Packed((TAG_WIDE_INT << SHIFT) | index as u64)
+        Packed::from_bits((TAG_WIDE_INT << SHIFT) | index as u64)
     }
 
     #[inline(always)]
     pub(crate) const fn wide_float(index: usize) -> Packed {
-        Packed((TAG_WIDE_FLOAT << SHIFT) | index as u64)
+        Packed::from_bits((TAG_WIDE_FLOAT << SHIFT) | index as u64)
     }
 
     /// The node id, if this is a reference to a node.
     #[inline(always)]
     pub const fn node_id(self) -> Option<NodeId> {
-        if self.0 >> SHIFT == TAG_NODE {
-            Some(NodeId(self.0 as u32))
+        if self.bits() >> SHIFT == TAG_NODE {
+            Some(NodeId(self.bits() as u32))
         } else {
             None
         }
@@ -153,14 +177,14 @@ impl Packed {
     /// `true` for `None`.
     #[inline(always)]
     pub const fn is_none(self) -> bool {
-        self.0 == Packed::NONE.0
+        self.0.get() == Packed::NONE.0.get()
     }
 
     /// The slot, when unpacking needs no graph (`Err` with the wide table's index and
     /// whether it holds a float, otherwise).
     #[inline(always)]
     pub(crate) fn unpack(self) -> Result<Slot, (usize, bool)> {
-        let v = self.0;
+        let v = self.bits();
         let payload = v & PAYLOAD;
         Ok(match v >> SHIFT {
             TAG_NODE => Slot::Node(NodeId(v as u32)),
@@ -328,7 +352,8 @@ mod tests {
         }
         // Only the wide ones went to the table.
         assert_eq!(g.wide.len(), 6);
-        assert!(!packed.contains(&Packed::EMPTY));
+        assert!(packed.iter().all(|p| p.bits() != HOLE));
+        assert_eq!(std::mem::size_of::<Option<Packed>>(), 8);
         assert_eq!(Packed::new(Slot::Bool(true)), Some(Packed::TRUE));
         assert!(Packed::NONE.is_none());
         assert_eq!(Packed::node(NodeId(9)).node_id(), Some(NodeId(9)));

@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 /// [`Pairs`] (dict pairs). Read them with [`Graph::items`] and [`Graph::pairs`] (or walk
 /// the container through [`Value`](super::Value)).
 pub struct Span<T> {
-    pub(crate) start: u64,
+    pub(crate) start: u32,
     pub(crate) len: u32,
     pub(crate) cap: u32,
     _t: PhantomData<fn() -> T>,
@@ -76,9 +76,13 @@ impl<T> std::fmt::Debug for Span<T> {
     }
 }
 
-/// A container would hold more than `u32::MAX` elements.
+/// A store would hold more than `u32::MAX` elements (spans index it with `u32`s: 12
+/// bytes a span, so an object is 64 bytes).
 #[derive(Debug)]
 pub(crate) struct TooLong;
+
+/// The most elements a store holds.
+const MAX_STORE: usize = u32::MAX as usize;
 
 /// Appends `src` to the contents `span` describes in `store`.
 #[inline]
@@ -94,16 +98,19 @@ pub(crate) fn append<T: Copy + Default>(
     let len = span.len as usize;
     let new_len = len
         .checked_add(n)
-        .filter(|&l| l <= u32::MAX as usize)
+        .filter(|&l| l <= MAX_STORE)
         .ok_or(TooLong)?;
     let start = span.start as usize;
     if len == 0 || start + span.cap as usize == store.len() {
         // Empty, or the last span of the store: grow at the end.
         let start = if len == 0 { store.len() } else { start };
+        if start + new_len > MAX_STORE {
+            return Err(TooLong);
+        }
         store.truncate(start + len);
         store.extend(src);
         *span = Span {
-            start: start as u64,
+            start: start as u32,
             len: new_len as u32,
             cap: new_len as u32,
             _t: PhantomData,
@@ -116,13 +123,16 @@ pub(crate) fn append<T: Copy + Default>(
         span.len = new_len as u32;
     } else {
         // Move to the end with room to double.
-        let cap = new_len.max(len.saturating_mul(2)).min(u32::MAX as usize);
+        let cap = new_len.max(len.saturating_mul(2)).min(MAX_STORE);
         let at = store.len();
+        if at + cap > MAX_STORE {
+            return Err(TooLong);
+        }
         store.extend_from_within(start..start + len);
         store.extend(src);
         store.resize(at + cap, T::default());
         *span = Span {
-            start: at as u64,
+            start: at as u32,
             len: new_len as u32,
             cap: cap as u32,
             _t: PhantomData,
@@ -155,13 +165,12 @@ impl<'de> Graph<'de> {
     }
 
     /// Stores `items` as the elements of a new container (for graphs built by hand, see
-    /// [`Graph::add`]).
+    /// [`Graph::add`]). A store holds at most `u32::MAX` elements in all; past that the
+    /// span returned is empty.
     pub fn new_items(&mut self, items: &[Packed]) -> Items {
         let mut span = Items::EMPTY;
-        // A span holds at most u32::MAX elements; a longer slice is cut (no pickle makes
-        // one: the VM refuses such a container with an error).
-        let n = items.len().min(u32::MAX as usize);
-        let _ = append(&mut self.items, &mut span, items[..n].iter().copied());
+        // The VM reports a full store as an error; here the span stays empty.
+        let _ = append(&mut self.items, &mut span, items.iter().copied());
         span
     }
 
@@ -172,10 +181,10 @@ impl<'de> Graph<'de> {
         span
     }
 
-    /// Appends `pairs` to the dict contents `span` (cut at `u32::MAX` pairs).
+    /// Appends `pairs` to the dict contents `span` (left as it is if the store would
+    /// hold more than `u32::MAX` pairs).
     pub(crate) fn extend_pairs(&mut self, span: &mut Pairs, pairs: &[(Packed, Packed)]) {
-        let n = pairs.len().min((u32::MAX - span.len) as usize);
-        let _ = append(&mut self.pairs, span, pairs[..n].iter().copied());
+        let _ = append(&mut self.pairs, span, pairs.iter().copied());
     }
 }
 

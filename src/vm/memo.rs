@@ -10,11 +10,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::value::Packed;
 use std::collections::HashMap;
 
-/// An unused dense entry: a value no packing produces.
-const EMPTY: Packed = Packed::EMPTY;
-
 pub(crate) struct Memo {
-    dense: Vec<Packed>,
+    /// `None` for an unused entry (8 bytes all the same: `Packed` has a niche).
+    dense: Vec<Option<Packed>>,
     sparse: HashMap<u64, Packed>,
     len: usize,
     max: usize,
@@ -40,18 +38,18 @@ impl Memo {
         let i = index as usize;
         if i == self.dense.len() && (i as u64) == index {
             // The common case: picklers number the memo 0, 1, 2, ...
-            self.dense.push(value);
+            self.dense.push(Some(value));
             self.len += 1;
         } else if (i as u64) == index && i < self.dense.len() {
-            if std::mem::replace(&mut self.dense[i], value) == EMPTY {
+            if self.dense[i].replace(value).is_none() {
                 self.len += 1;
             }
         } else if (i as u64) == index && i <= self.len * 2 + 4096 {
             // Grow the dense part in proportion to the entries really stored, not to its
             // own length (which indices leaping ahead would double with every PUT: 20
             // LONG_BINPUTs asked for 64 GiB): it stays under 2 × entries + 4097 slots.
-            self.dense.resize(i + 1, EMPTY);
-            self.dense[i] = value;
+            self.dense.resize(i + 1, None);
+            self.dense[i] = Some(value);
             self.len += 1;
         } else if self.sparse.insert(index, value).is_none() {
             self.len += 1;
@@ -70,8 +68,8 @@ impl Memo {
 
     #[inline(always)]
     pub(crate) fn get(&self, index: u64) -> Result<Packed> {
-        if let Some(p) = self.dense.get(index as usize) {
-            if *p != EMPTY && index <= usize::MAX as u64 {
+        if let Some(Some(p)) = self.dense.get(index as usize) {
+            if index <= usize::MAX as u64 {
                 return Ok(*p);
             }
         }

@@ -1115,7 +1115,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
 
 fn too_long(_: TooLong) -> Error {
     Error::limit(format!(
-        "a container of more than {} elements (the graph's limit)",
+        "the pickle's containers hold more than {} elements in all (the graph's limit)",
         u32::MAX
     ))
 }
