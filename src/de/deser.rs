@@ -559,10 +559,14 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
     #[inline]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if let Slot::Str(_) = self.v.slot() {
-            return match (self.v.as_borrowed_str(), self.v.as_str()) {
-                (Some(s), _) => visitor.visit_borrowed_str(s),
-                (None, Some(s)) => visitor.visit_str(s),
-                _ => Err(self.invalid(&visitor)),
+            // One UTF-8 check: a string of the input borrows, one of the graph's text
+            // is copied by the visitor.
+            if let Some(s) = self.v.as_borrowed_str() {
+                return visitor.visit_borrowed_str(s);
+            }
+            return match self.v.as_str() {
+                Some(s) => visitor.visit_str(s),
+                None => Err(self.invalid(&visitor)),
             };
         }
         match self.v.node() {
