@@ -82,6 +82,7 @@ impl Index for &str {
 }
 
 impl<'g, 'de> Value<'g, 'de> {
+    #[inline]
     pub(crate) fn new(graph: &'g Graph<'de>, slot: Slot) -> Self {
         Value { graph, slot }
     }
@@ -376,6 +377,7 @@ impl<'g, 'de> DictIter<'g, 'de> {
 
 impl<'g, 'de> Iterator for DictIter<'g, 'de> {
     type Item = (Value<'g, 'de>, Value<'g, 'de>);
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let (k, v) = self.first.next().or_else(|| self.second.next())?;
         Some((self.graph.value(*k), self.graph.value(*v)))

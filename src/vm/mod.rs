@@ -57,10 +57,12 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         graph.input = rd.input();
         let mut memo = Memo::new(opts.limits.max_memo);
         // Reserve (untouched, so not resident) room in proportion to the input, so the
-        // arena and memo grow without repeated copying; capped for huge inputs.
-        // The stores too: growing them by reallocation would copy (and touch) each
-        // doubling, since glibc's realloc copies chunks of its heap. Every element costs
-        // at least one byte of input (its opcode), a pair two, an object four.
+        // arena, the memo and the stores mostly grow without reallocating: glibc's
+        // realloc copies (and so touches again) chunks of its heap at every doubling.
+        // The ratios are what real pickles need (a list element takes 4-10 bytes of
+        // input, a dict pair 10-20, an object 30 or more), not the worst case, so that
+        // the reservation stays small next to the input; past it the vectors grow as
+        // usual. Capped for huge inputs.
         if let Some(len) = rd.remaining() {
             let cap = |per: u64| (len / per).min(1 << 24) as usize;
             graph.nodes.reserve(cap(8));
