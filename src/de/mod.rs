@@ -60,6 +60,9 @@ pub fn from_slice_with_options<'de, T: Deserialize<'de>>(
 
 /// Deserializes a `T` from a pickle read from `reader` (up to its STOP opcode).
 ///
+/// For a file, `std::fs::read` and [`from_slice`] is faster (strings borrow instead of
+/// being copied, and buffers are sized from the input's length).
+///
 /// ```
 /// use std::collections::HashMap;
 /// // pickle.dumps({"a": 1}, protocol=0)
