@@ -51,7 +51,7 @@
 //! assert_eq!(records, [Record { id: 1, name: "ann", tags: vec!["a".into()] }]);
 //! ```
 //!
-//! Class instances deserialize like dicts of their state; the [`pickle`] attribute macro
+//! Class instances deserialize like dicts of their state; the `pickle` attribute macro
 //! (feature `derive`, default) checks classes, reads constructor arguments, and maps
 //! Python enums and families of classes onto Rust enums.
 //!

@@ -16,8 +16,9 @@
 //! ```
 //!
 //! A whole checkpoint deserializes into your own structs in one pass with
-//! [`load_typed`] (tensors as [`Tensor`] / [`TensorOf<T>`], state dicts through their
-//! dotted names or their unflattened groups); see `examples/torch_checkpoint.rs`.
+//! `load_typed` (feature `torch`; tensors as [`Tensor`] / [`TensorOf<T>`], state dicts
+//! through their dotted names or their unflattened groups); see
+//! `examples/torch_checkpoint.rs`.
 //!
 //! The core types ([`Dtype`], [`Storage`], [`Tensor`], [`Element`]) are always built;
 //! reading checkpoint files needs the `torch` feature, memory maps the `mmap` feature.
