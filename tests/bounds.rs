@@ -126,6 +126,26 @@ fn adversarial(n: usize) -> Vec<(&'static str, Vec<u8>)> {
         ("APPEND chain", rep(b"\x80\x04]", b"Na", n, b".")),
         ("APPENDS", rep(b"\x80\x04](", b"N", n, b"e.")),
         ("SETITEMS", rep(b"\x80\x04}(", b"NN", n, b"u.")),
+        // Two lists (dicts) appended to in turn: neither stays at the end of the store,
+        // so every append moves a span (with room to double).
+        (
+            "APPEND alternating",
+            rep(
+                b"\x80\x04]\x94]\x94",
+                b"h\x00Na0h\x01Na0",
+                n / 10,
+                b"h\x00.",
+            ),
+        ),
+        (
+            "SETITEM alternating",
+            rep(
+                b"\x80\x04}\x94}\x94",
+                b"h\x00NNs0h\x01NNs0",
+                n / 12,
+                b"h\x00.",
+            ),
+        ),
         (
             "nested APPEND",
             rep(b"\x80\x04", b"]", n / 2, &rep(b"", b"a", n / 2 - 1, b".")),
