@@ -275,7 +275,11 @@ impl<'de> Graph<'de> {
     pub(crate) fn pack_int(&mut self, i: i64) -> Packed {
         match Packed::int(i) {
             Some(p) => p,
-            None => self.pack_wide(Slot::Int(i)),
+            // Not the cold path: in a list of random 64-bit ints most are wide.
+            None => {
+                self.wide.push(i as u64);
+                Packed::wide_int(self.wide.len() - 1)
+            }
         }
     }
 
