@@ -31,9 +31,9 @@ use std::num::NonZeroU64;
 /// [`Slot`] is its unpacked form; [`Graph::slot`] unpacks, [`Graph::pack`] (or
 /// [`Packed::new`] for values that need no graph) packs.
 ///
-/// Half the size of a `Slot`, so the containers of a big pickle take half the memory,
-/// which on most machines is most of the time a load takes (first touching a page costs
-/// more than filling it).
+/// Half the size of a `Slot`, so the containers of a big pickle take half the memory:
+/// where first touching a page of memory costs more than filling it (virtual machines
+/// above all), that is most of the time a load takes. `Option<Packed>` is 8 bytes too.
 ///
 /// ```
 /// use serde_pickle_vm::{Packed, Slot};
@@ -44,7 +44,6 @@ use std::num::NonZeroU64;
 /// // An int beyond 48 bits needs the graph's wide table.
 /// assert_eq!(Packed::new(Slot::Int(1 << 50)), None);
 /// ```
-/// `Option<Packed>` is 8 bytes as well.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(transparent)]
 pub struct Packed(NonZeroU64);
@@ -156,12 +155,12 @@ impl Packed {
 
     #[inline(always)]
     pub(crate) const fn wide_int(index: usize) -> Packed {
-        Packed::from_bits((TAG_WIDE_INT << SHIFT) | index as u64)
+        Packed::from_bits((TAG_WIDE_INT << SHIFT) | (index as u64 & PAYLOAD))
     }
 
     #[inline(always)]
     pub(crate) const fn wide_float(index: usize) -> Packed {
-        Packed::from_bits((TAG_WIDE_FLOAT << SHIFT) | index as u64)
+        Packed::from_bits((TAG_WIDE_FLOAT << SHIFT) | (index as u64 & PAYLOAD))
     }
 
     /// The node id, if this is a reference to a node.
