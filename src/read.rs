@@ -42,10 +42,6 @@ pub(crate) trait Read<'de> {
     fn line(&mut self, max: usize) -> Result<Bytes<'de, '_>>;
     /// How many bytes remain, when the reader knows.
     fn remaining(&self) -> Option<u64>;
-    /// If the next two bytes are `op` and some `x`, and the reader has both at hand,
-    /// consumes them and returns `x`; otherwise consumes nothing. For runs of one
-    /// opcode with a 1-byte argument (the BINGETs of a list of one shared value).
-    fn next_arg_of(&mut self, op: u8) -> Option<u8>;
     /// The bytes the reader has at hand (all the rest of a slice; what a stream reader
     /// has buffered), for loops that decode several opcodes at once.
     fn buffered(&self) -> &[u8];
@@ -97,17 +93,6 @@ impl<'de> Read<'de> for SliceRead<'de> {
     #[inline(always)]
     fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.data.len());
-    }
-
-    #[inline(always)]
-    fn next_arg_of(&mut self, op: u8) -> Option<u8> {
-        match self.data.get(self.pos..self.pos + 2) {
-            Some(&[o, x]) if o == op => {
-                self.pos += 2;
-                Some(x)
-            }
-            _ => None,
-        }
     }
 
     #[inline(always)]
@@ -225,18 +210,6 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
         let n = n.min(self.end - self.start);
         self.start += n;
         self.consumed += n as u64;
-    }
-
-    #[inline]
-    fn next_arg_of(&mut self, op: u8) -> Option<u8> {
-        match self.buf.get(self.start..self.start + 2) {
-            Some(&[o, x]) if o == op && self.start + 2 <= self.end => {
-                self.start += 2;
-                self.consumed += 2;
-                Some(x)
-            }
-            _ => None,
-        }
     }
 
     #[inline]

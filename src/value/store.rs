@@ -168,21 +168,38 @@ impl<'de> Graph<'de> {
     /// [`Graph::add`]). A store holds at most `u32::MAX` elements in all; past that the
     /// span returned is empty.
     pub fn new_items(&mut self, items: &[Packed]) -> Items {
-        let mut span = Items::EMPTY;
         // The VM reports a full store as an error; here the span stays empty.
-        let _ = append(&mut self.items, &mut span, items.iter().copied());
-        span
+        self.try_items(items.iter().copied()).unwrap_or_default()
     }
 
     /// Stores `pairs` as the contents of a new dict (see [`new_items`](Self::new_items)).
     pub fn new_pairs(&mut self, pairs: &[(Packed, Packed)]) -> Pairs {
+        self.try_pairs(pairs.iter().copied()).unwrap_or_default()
+    }
+
+    /// A new span holding `src`, or `Err` if the store would pass `u32::MAX` elements.
+    pub(crate) fn try_items(
+        &mut self,
+        src: impl ExactSizeIterator<Item = Packed>,
+    ) -> Result<Items, TooLong> {
+        let mut span = Items::EMPTY;
+        append(&mut self.items, &mut span, src)?;
+        Ok(span)
+    }
+
+    /// A new span holding the pairs of `src` (see [`try_items`](Self::try_items)).
+    pub(crate) fn try_pairs(
+        &mut self,
+        src: impl ExactSizeIterator<Item = (Packed, Packed)>,
+    ) -> Result<Pairs, TooLong> {
         let mut span = Pairs::EMPTY;
-        self.extend_pairs(&mut span, pairs);
-        span
+        append(&mut self.pairs, &mut span, src)?;
+        Ok(span)
     }
 
     /// Appends `pairs` to the dict contents `span` (left as it is if the store would
     /// hold more than `u32::MAX` pairs).
+    #[cfg(feature = "torch")]
     pub(crate) fn extend_pairs(&mut self, span: &mut Pairs, pairs: &[(Packed, Packed)]) {
         let _ = append(&mut self.pairs, span, pairs.iter().copied());
     }

@@ -116,12 +116,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 BINGET => self.rd.array::<1>().and_then(|[i]| {
                     let v = self.memo.get(i as u64)?;
                     self.stack.push(v);
-                    // A run of BINGETs (the elements of `[x] * n`) stays here.
-                    while let Some(i) = self.rd.next_arg_of(BINGET) {
-                        self.pos = self.rd.offset() - 2;
-                        let v = self.memo.get(i as u64)?;
-                        self.stack.push(v);
-                    }
+                    self.binget_run()?;
                     Ok(true)
                 }),
                 LONG_BINGET => self.rd.array::<4>().and_then(|b| {
@@ -243,6 +238,28 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             self.stack.push(p);
         }
         self.rd.consume(i);
+    }
+
+    /// The run of BINGETs that follows (the elements of `[x] * n`), straight from the
+    /// bytes at hand, as [`int_run`](Self::int_run) does for ints. A missing memo entry
+    /// is reported at the offset of its own BINGET.
+    #[inline(always)]
+    fn binget_run(&mut self) -> Result<()> {
+        let buf = self.rd.buffered();
+        let mut i = 0;
+        while let Some(&[BINGET, index]) = buf.get(i..i + 2) {
+            match self.memo.get(index as u64) {
+                Ok(v) => self.stack.push(v),
+                Err(e) => {
+                    self.rd.consume(i);
+                    self.pos = self.rd.offset();
+                    return Err(e);
+                }
+            }
+            i += 2;
+        }
+        self.rd.consume(i);
+        Ok(())
     }
 
     // ----- stack helpers -------------------------------------------------------------
@@ -572,17 +589,13 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
 
     /// A new span holding `src`.
     fn new_items(&mut self, src: &[Packed]) -> Result<Items> {
-        let mut span = Items::EMPTY;
-        store_append(&mut self.graph.items, &mut span, src.iter().copied()).map_err(too_long)?;
-        Ok(span)
+        self.graph.try_items(src.iter().copied()).map_err(too_long)
     }
 
     /// A new span holding the pairs `src[0], src[1]`, `src[2], src[3]`, ….
     fn new_pairs(&mut self, src: &[Packed]) -> Result<Pairs> {
-        let mut span = Pairs::EMPTY;
         let pairs = src.chunks_exact(2).map(|c| (c[0], c[1]));
-        store_append(&mut self.graph.pairs, &mut span, pairs).map_err(too_long)?;
-        Ok(span)
+        self.graph.try_pairs(pairs).map_err(too_long)
     }
 
     /// SETITEM(S): moves the pairs `stack[from..]` into the dict or object at `target`.
