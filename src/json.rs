@@ -172,11 +172,7 @@ fn for_each_child(graph: &Graph<'_>, node: &Node<'_>, mut f: impl FnMut(Packed))
                 state.iter().for_each(|s| f(*s));
             }
             Emulated::Range(p) | Emulated::Slice(p) => p.iter().for_each(|s| f(*s)),
-            Emulated::NdArray(a) => {
-                if let crate::numpy::NdData::Objects(items) = a.data() {
-                    items.iter().for_each(|s| f(*s))
-                }
-            }
+            Emulated::ObjectArray { items, .. } => graph.items(*items).iter().for_each(|s| f(*s)),
             _ => {}
         },
         Node::BigInt(_)
@@ -662,7 +658,7 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
             Emulated::Range(p) => self.seq(Some("range"), p),
             Emulated::Slice(p) => self.seq(Some("slice"), p),
             Emulated::Tensor(t) => {
-                let t: &crate::torch::Tensor = t;
+                let t: &crate::array::Tensor = t;
                 let fields = vec![
                     ("dtype", json_string(t.dtype().name())),
                     ("shape", json_usizes(t.shape())),
@@ -677,47 +673,53 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
                 self.tagged_fields("tensor", fields, None);
             }
             Emulated::NdArray(a) => {
-                let a: &crate::numpy::NdArray = a;
+                let a: &crate::array::NdArray = a;
                 let mut fields = vec![
                     ("dtype", json_string(a.descr())),
                     ("shape", json_usizes(a.shape())),
-                    (
-                        "order",
-                        json_string(match a.order() {
-                            crate::numpy::Order::C => "C",
-                            crate::numpy::Order::F => "F",
-                        }),
-                    ),
+                    ("order", json_string(order_name(a.order()))),
                 ];
-                let items = a.items_c_order();
-                if items.is_none() {
-                    fields.push(self.digest_or_data(
-                        |s| match a.sha256() {
-                            Some(r) => r.map(|h| *s = json_string(&h)),
-                            None => Ok(()),
-                        },
-                        |s| match a.tensor() {
-                            Some(t) => t.write_json_data(s),
-                            None => {
-                                s.push_str("null");
-                                Ok(())
-                            }
-                        },
-                    ));
+                if a.dtype().is_record() {
+                    fields.push(("fields", json_fields(a.dtype())));
                 }
-                self.tagged_fields("ndarray", fields, items);
+                fields.push(self.digest_or_data(
+                    |s| a.sha256().map(|h| *s = json_string(&h)),
+                    |s| write_array_data(s, a),
+                ));
+                self.tagged_fields("ndarray", fields, None);
+            }
+            Emulated::ObjectArray {
+                shape,
+                order,
+                items,
+            } => {
+                let fields = vec![
+                    ("dtype", json_string("|O")),
+                    ("shape", json_usizes(shape)),
+                    ("order", json_string(order_name(*order))),
+                ];
+                let items = object_items_c_order(self.graph.items(*items), shape, *order);
+                self.tagged_fields("ndarray", fields, Some(items));
             }
             Emulated::NpScalar(sc) => {
-                let value = match sc.value() {
-                    Some(crate::torch::Scalar::Bool(b)) => b.to_string(),
-                    Some(crate::torch::Scalar::Int(i)) => i.to_string(),
-                    Some(crate::torch::Scalar::Float(f)) => json_float(f),
-                    Some(crate::torch::Scalar::Complex(re, im)) => {
+                // Numbers as the pickle's own floats and complexes render; the other
+                // kinds as `--data` writes elements.
+                let value = match sc.item() {
+                    crate::array::Item::Float(f) => json_float(f),
+                    crate::array::Item::Complex(re, im) => {
                         format!("{{\"complex\":[{},{}]}}", json_float(re), json_float(im))
                     }
-                    None => format!("{{\"bytes\":{}}}", json_string(&hex(sc.raw()))),
+                    item => {
+                        let mut v = String::new();
+                        write_item(&mut v, item);
+                        v
+                    }
                 };
-                let fields = vec![("dtype", json_string(sc.descr())), ("value", value)];
+                let mut fields = vec![("dtype", json_string(sc.descr()))];
+                if sc.dtype().is_record() {
+                    fields.push(("fields", json_fields(sc.dtype())));
+                }
+                fields.push(("value", value));
                 self.tagged_fields("npscalar", fields, None);
             }
         }
@@ -781,6 +783,139 @@ fn json_float(f: f64) -> String {
         format!(r#"{{"float":"{}"}}"#, if f > 0.0 { "inf" } else { "-inf" })
     } else {
         format!(r#"{{"float":{}}}"#, crate::pyrepr::float_repr(f))
+    }
+}
+
+fn order_name(order: crate::array::Order) -> &'static str {
+    match order {
+        crate::array::Order::C => "C",
+        crate::array::Order::F => "F",
+    }
+}
+
+/// The elements of an object array in C order.
+fn object_items_c_order(
+    items: &[Packed],
+    shape: &[usize],
+    order: crate::array::Order,
+) -> Vec<Packed> {
+    if order == crate::array::Order::C || shape.iter().filter(|&&n| n > 1).count() < 2 {
+        return items.to_vec();
+    }
+    let strides = order.strides(shape);
+    let numel: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(numel);
+    let mut index = vec![0usize; shape.len()];
+    for _ in 0..numel {
+        let pos: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        out.push(items.get(pos).copied().unwrap_or(Packed::NONE));
+        for d in (0..index.len()).rev() {
+            index[d] += 1;
+            if index[d] < shape[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    out
+}
+
+/// `[{"name": "x", "dtype": "<f4", "offset": 0}, …]`: a record dtype's fields; a
+/// sub-array field adds `"shape"` (and its `dtype` is the element's), a record field its
+/// own `"fields"`, a titled field its `"title"`.
+fn json_fields(dtype: &crate::array::NpDtype) -> String {
+    let mut s = String::from("[");
+    for (i, f) in dtype.fields().iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let (base, shape) = match f.dtype.subarray() {
+            Some((base, shape)) => (base, Some(shape)),
+            None => (&f.dtype, None),
+        };
+        write!(
+            s,
+            "{{\"name\":{},\"dtype\":{},\"offset\":{}",
+            json_string(&f.name),
+            json_string(&base.str()),
+            f.offset
+        )
+        .ok();
+        if let Some(shape) = shape {
+            write!(s, ",\"shape\":{}", json_usizes(shape)).ok();
+        }
+        if base.is_record() {
+            write!(s, ",\"fields\":{}", json_fields(base)).ok();
+        }
+        if let Some(t) = &f.title {
+            write!(s, ",\"title\":{}", json_string(t)).ok();
+        }
+        s.push('}');
+    }
+    s.push(']');
+    s
+}
+
+/// `--data` of an array: nested JSON arrays of its elements in C order.
+fn write_array_data(out: &mut String, a: &crate::array::NdArray) -> crate::Result<()> {
+    let items = a.items_c_order()?;
+    let size = a.dtype().itemsize();
+    if size == 0 {
+        // Zero-size items (`U0`, `V0`): every element is empty.
+        let empty = vec![0u8; 0];
+        crate::array::write_nested(out, a.shape(), &vec![0u8; a.numel()], 1, &|out, _| {
+            write_item(out, a.dtype().decode(&empty))
+        });
+        return Ok(());
+    }
+    crate::array::write_nested(out, a.shape(), &items, size, &|out, b| {
+        write_item(out, a.dtype().decode(b))
+    });
+    Ok(())
+}
+
+/// One element, as `--data` prints it: numbers as JSON numbers (`"nan"`, `"inf"`,
+/// `"-inf"` for non-finite floats), complex `[re, im]`, strings as strings, `S` and raw
+/// bytes as `{"bytes": "<hex>"}`, datetimes and timedeltas as their count of the dtype's
+/// unit (`null` for NaT), records as `{field: value}` objects, sub-arrays as arrays.
+fn write_item(out: &mut String, item: crate::array::Item<'_>) {
+    use crate::array::{Item, Scalar};
+    match item {
+        Item::Bool(b) => crate::array::write_scalar(out, Scalar::Bool(b)),
+        Item::Int(i) => crate::array::write_scalar(out, Scalar::Int(i as i128)),
+        Item::UInt(u) => crate::array::write_scalar(out, Scalar::Int(u as i128)),
+        Item::Float(f) => crate::array::write_scalar(out, Scalar::Float(f)),
+        Item::Complex(re, im) => crate::array::write_scalar(out, Scalar::Complex(re, im)),
+        Item::Str(s) => write_str(out, &s),
+        Item::Bytes(b) | Item::Raw(b) => {
+            write!(out, "{{\"bytes\":\"{}\"}}", hex(b)).ok();
+        }
+        Item::DateTime(n, _) | Item::TimeDelta(n, _) => {
+            if n == i64::MIN {
+                out.push_str("null");
+            } else {
+                write!(out, "{n}").ok();
+            }
+        }
+        Item::Record(dtype, b) => {
+            out.push('{');
+            for (i, f) in dtype.fields().iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(out, &f.name);
+                out.push(':');
+                let end = (f.offset + f.dtype.itemsize()).min(b.len());
+                write_item(out, f.dtype.decode(&b[f.offset.min(end)..end]));
+            }
+            out.push('}');
+        }
+        Item::SubArray(base, shape, b) => {
+            let size = base.itemsize().max(1);
+            crate::array::write_nested(out, shape, b, size, &|out, e| {
+                write_item(out, base.decode(e))
+            });
+        }
     }
 }
 

@@ -4,12 +4,12 @@
 //! (`storages`, `tensors`, `pickle` members). Each yields the pickle's graph with its
 //! persistent ids resolved into storages (or tensors) and rebuild calls into tensors.
 
-use super::dtype::{ByteOrder, Dtype};
 use super::rebuild::{rebuild, Resolved};
 use super::source::Source;
-use super::storage::{Bytes, Storage};
-use super::tensor::Tensor;
 use super::zip;
+use crate::array::Tensor;
+use crate::array::{ByteOrder, Dtype};
+use crate::array::{Bytes, Storage};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
 use crate::value::{Graph, Value};

@@ -3,8 +3,8 @@
 
 use super::archive::{self, Format, LoadOptions};
 use super::source::Source;
-use super::storage::Bytes;
-use super::tensor::Tensor;
+use crate::array::Bytes;
+use crate::array::Tensor;
 use crate::error::Result;
 use crate::value::{Emulated, Graph, Node, NodeId, Slot, Value};
 use std::collections::HashSet;

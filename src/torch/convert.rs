@@ -1,8 +1,8 @@
 //! Writing tensors as a safetensors file (feature `safetensors`): each tensor's elements
 //! in C order, little-endian, under its name.
 
-use super::dtype::Dtype;
-use super::tensor::Tensor;
+use crate::array::Dtype;
+use crate::array::Tensor;
 use crate::error::{Error, ErrorKind, Result};
 use safetensors::tensor::View;
 use std::borrow::Cow;

@@ -20,8 +20,9 @@
 //! through their dotted names or their unflattened groups); see
 //! `examples/torch_checkpoint.rs`.
 //!
-//! The core types ([`Dtype`], [`Storage`], [`Tensor`], [`Element`]) are always built;
-//! reading checkpoint files needs the `torch` feature, memory maps the `mmap` feature.
+//! The core types ([`Dtype`], [`Storage`], [`Tensor`], [`Element`]) live in
+//! [`array`](crate::array), shared with numpy, and are re-exported here; reading
+//! checkpoint files needs the `torch` feature, memory maps the `mmap` feature.
 //!
 //! A file is recognised by its content, whatever its name: a zip archive with
 //! `<dir>/data.pkl` (`torch.save` since 1.6, TorchScript), the legacy format
@@ -30,10 +31,6 @@
 //! read when asked for — for a memory-mapped file, a slice of the map.
 
 mod de;
-mod dtype;
-mod element;
-mod storage;
-mod tensor;
 
 #[cfg(feature = "torch")]
 mod archive;
@@ -51,23 +48,18 @@ mod typed;
 #[cfg(feature = "torch")]
 pub(crate) mod zip;
 
+#[doc(hidden)]
+pub use crate::array::{hand_off, TENSOR_TOKEN};
+pub use crate::array::{ByteOrder, Bytes, Dtype, Element, Scalar, Storage, Tensor, TensorOf};
 #[cfg(feature = "torch")]
 pub use archive::{Format, LoadOptions};
 #[cfg(feature = "torch")]
 pub use checkpoint::{as_tensor, named_tensors, Checkpoint};
 #[cfg(feature = "safetensors")]
 pub use convert::{safetensors_supports, save_safetensors};
-pub use de::TensorOf;
-#[doc(hidden)]
-pub use de::{hand_off, TENSOR_TOKEN};
-pub use dtype::{ByteOrder, Dtype};
-pub use element::{Element, Scalar};
 #[cfg(feature = "torch")]
 pub use state_dict::load_sharded;
 pub use state_dict::{Nested, StateDict};
-pub use storage::{Bytes, Storage};
-pub(crate) use tensor::contiguous_strides;
-pub use tensor::Tensor;
 #[cfg(feature = "torch")]
 pub use typed::{load_typed, load_typed_with, TypedOptions};
 

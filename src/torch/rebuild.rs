@@ -5,9 +5,9 @@
 //! (quantized, sparse, nested, meta, subclasses, conjugate/negative views) are errors
 //! that name the kind, never a wrong tensor.
 
-use super::dtype::Dtype;
-use super::storage::Storage;
-use super::tensor::Tensor;
+use crate::array::Dtype;
+use crate::array::Storage;
+use crate::array::Tensor;
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::{Emulated, Graph, Node, NodeId, Slot, Value};
 use std::collections::HashMap;

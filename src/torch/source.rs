@@ -1,7 +1,7 @@
 //! Random access to a checkpoint's bytes: memory (a `Vec`, a slice copied once, a memory
 //! map) or a seekable reader, read on demand.
 
-use super::storage::Bytes;
+use crate::array::Bytes;
 use crate::error::{Error, ErrorKind, Result};
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! prefixes (`model.`), Hugging Face sharded checkpoints, and [`Nested`], the dotted names
 //! unflattened into maps and sequences (`layers.3.attn.q_proj.weight`).
 
-use super::tensor::Tensor;
+use crate::array::Tensor;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Named tensors in order (a torch `state_dict()`).

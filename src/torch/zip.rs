@@ -6,7 +6,7 @@
 //! This module knows nothing of torch; `archive` decides what the entries mean.
 
 use super::source::{truncated, Source};
-use super::storage::Bytes;
+use crate::array::Bytes;
 use crate::error::{Error, ErrorKind, Result};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Mutex;

@@ -2,7 +2,8 @@
 //! data (see `resolve`): dict subclasses, complex, Decimal, the datetime family, UUID,
 //! range and slice.
 
-use super::{Packed, Pairs};
+use super::{Items, Packed, Pairs};
+use crate::array::Order;
 use std::fmt::Write;
 
 /// Which dict-like class an [`Emulated::Dict`] came from.
@@ -92,11 +93,22 @@ pub enum Emulated {
     Slice([Packed; 3]),
     /// A torch tensor or Parameter (`torch._utils._rebuild_tensor_v2`, `_rebuild_parameter`,
     /// …), rebuilt over its storage by `torch::load` or the `--torch` emulation.
-    Tensor(Box<crate::torch::Tensor>),
-    /// A numpy array (`numpy.core.multiarray._reconstruct`, `_frombuffer`).
-    NdArray(Box<crate::numpy::NdArray>),
+    Tensor(Box<crate::array::Tensor>),
+    /// A numpy array of a fixed-size dtype (`numpy.core.multiarray._reconstruct`,
+    /// `_frombuffer`, a `.npy` file, a joblib array).
+    NdArray(Box<crate::array::NdArray>),
+    /// A numpy array of Python objects (`dtype=object`): its elements are values of the
+    /// graph, `items` in memory `order`.
+    ObjectArray {
+        /// The shape.
+        shape: Vec<usize>,
+        /// The memory order of `items`.
+        order: Order,
+        /// The elements, `shape.iter().product()` of them.
+        items: Items,
+    },
     /// A numpy scalar (`numpy.core.multiarray.scalar`).
-    NpScalar(Box<crate::numpy::NpScalar>),
+    NpScalar(Box<crate::array::NpScalar>),
 }
 
 impl Emulated {
@@ -119,7 +131,7 @@ impl Emulated {
             Emulated::Range(_) => "range",
             Emulated::Slice(_) => "slice",
             Emulated::Tensor(_) => "Tensor",
-            Emulated::NdArray(_) => "ndarray",
+            Emulated::NdArray(_) | Emulated::ObjectArray { .. } => "ndarray",
             Emulated::NpScalar(_) => "numpy scalar",
         }
     }

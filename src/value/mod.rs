@@ -614,11 +614,6 @@ impl<'de> Node<'de> {
                     state.iter_mut().for_each(&mut f);
                 }
                 Emulated::Range(p) | Emulated::Slice(p) => p.iter_mut().for_each(f),
-                Emulated::NdArray(a) => {
-                    if let Some(items) = a.slots_mut() {
-                        items.iter_mut().for_each(f)
-                    }
-                }
                 Emulated::Complex(..)
                 | Emulated::Decimal(_)
                 | Emulated::DateTime { .. }
@@ -627,6 +622,8 @@ impl<'de> Node<'de> {
                 | Emulated::TimeDelta { .. }
                 | Emulated::Uuid(_)
                 | Emulated::Tensor(_)
+                | Emulated::NdArray(_)
+                | Emulated::ObjectArray { .. }
                 | Emulated::NpScalar(_) => {}
             },
             Node::BigInt(_)

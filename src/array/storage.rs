@@ -22,7 +22,7 @@ impl Bytes {
     /// Wraps an owner of bytes (a `Vec<u8>`, a memory map, …) without copying.
     ///
     /// ```
-    /// use serde_pickle_vm::torch::Bytes;
+    /// use serde_pickle_vm::array::Bytes;
     /// let b = Bytes::new(vec![1u8, 2, 3]);
     /// assert_eq!(b.slice(1, 2).unwrap().as_ref(), &[2, 3]);
     /// ```
@@ -69,6 +69,15 @@ impl std::ops::Deref for Bytes {
     }
 }
 
+impl PartialEq for Bytes {
+    /// Equal contents.
+    fn eq(&self, other: &Bytes) -> bool {
+        self.as_ref() == other.as_ref()
+    }
+}
+
+impl Eq for Bytes {}
+
 impl fmt::Debug for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Bytes({} bytes)", self.len)
@@ -98,7 +107,7 @@ struct Inner {
 /// hold clones of one `Storage` ([`Storage::same`] tells).
 ///
 /// ```
-/// use serde_pickle_vm::torch::{ByteOrder, Bytes, Dtype, Storage};
+/// use serde_pickle_vm::array::{ByteOrder, Bytes, Dtype, Storage};
 /// let s = Storage::from_bytes("0", Dtype::F32, ByteOrder::Little, Bytes::new(1f32.to_le_bytes().to_vec()));
 /// assert_eq!(s.nbytes(), 4);
 /// assert_eq!(s.bytes().unwrap(), &1f32.to_le_bytes()[..]);

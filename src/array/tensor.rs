@@ -20,7 +20,7 @@ fn format_err(msg: impl Into<String>) -> Error {
 /// go out of bounds.
 ///
 /// ```
-/// use serde_pickle_vm::torch::{ByteOrder, Bytes, Dtype, Storage, Tensor};
+/// use serde_pickle_vm::array::{ByteOrder, Bytes, Dtype, Storage, Tensor};
 /// let data: Vec<u8> = (0..6).flat_map(|i| (i as f32).to_le_bytes()).collect();
 /// let storage = Storage::from_bytes("0", Dtype::F32, ByteOrder::Little, Bytes::new(data));
 /// // A 2×3 matrix, and its transpose (a view of the same storage).

@@ -12,7 +12,7 @@ mod sealed {
 /// `half::f16`/`half::bf16` for `float16`/`bfloat16` (feature `half`), …
 ///
 /// ```
-/// use serde_pickle_vm::torch::{Dtype, Element};
+/// use serde_pickle_vm::array::{Dtype, Element};
 /// assert_eq!(<f32 as Element>::DTYPE, Dtype::F32);
 /// ```
 pub trait Element: Copy + Send + Sync + 'static + sealed::Sealed {
