@@ -122,6 +122,48 @@ pub fn dis_to_string(data: &[u8], options: &DisOptions) -> Result<String> {
     Ok(s)
 }
 
+/// A stretch of the input that is not opcodes of the pickle being disassembled, for
+/// [`dis_with`]: the array data joblib writes between opcodes, or a nested pickle (an
+/// object array's, in a joblib file).
+///
+/// ```
+/// use serde_pickle_vm::dis::{dis_with, DisOptions, Gap};
+/// // BININT1 5, then 3 bytes that are not opcodes, then STOP.
+/// let data = b"K\x05\xff\xff\xff.";
+/// let gaps = [Gap { offset: 2, len: Some(3), note: "[3 bytes of data]".into() }];
+/// let mut out = String::new();
+/// dis_with(data, 0, &gaps, &mut out, &DisOptions::default()).unwrap();
+/// assert_eq!(
+///     out,
+///     "    0: K    BININT1    5\n    2: [3 bytes of data]\n    5: .    STOP\n\
+///      highest protocol among opcodes = 1\n"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// Where it starts in the input.
+    pub offset: u64,
+    /// How many bytes to skip; `None` for a nested pickle, which is disassembled with a
+    /// stack and memo of its own through its STOP, after which the outer one resumes.
+    pub len: Option<u64>,
+    /// The line printed at `offset` (after the offset column) in place of opcodes.
+    pub note: String,
+}
+
+/// [`dis_fmt`] of the pickle that starts at byte `start` of `data` (offsets in the
+/// listing count from the start of `data`, as `pickletools.dis` prints them for a file
+/// positioned there), printing one line for each of `gaps` (sorted by offset) in place
+/// of its bytes. With no gaps and `start` 0 this is [`dis_fmt`].
+pub fn dis_with<W: fmt::Write + ?Sized>(
+    data: &[u8],
+    start: usize,
+    gaps: &[Gap],
+    out: &mut W,
+    options: &DisOptions,
+) -> Result<()> {
+    run_from(data, start, gaps, &mut FmtSink(out), options)
+}
+
 trait Sink {
     fn put(&mut self, s: &str) -> Result<()>;
 }
@@ -1117,15 +1159,60 @@ fn utf8_surrogatepass(data: &[u8]) -> Result<PyStr> {
 // The disassembly loop.
 
 fn run(data: &[u8], out: &mut dyn Sink, options: &DisOptions) -> Result<()> {
-    let mut r = Reader { data, pos: 0 };
+    run_from(data, 0, &[], out, options)
+}
+
+/// A pickle suspended while a nested one is disassembled.
+type Outer = (Vec<S>, HashMap<Int, S>, Vec<usize>);
+
+fn run_from(
+    data: &[u8],
+    start: usize,
+    gaps: &[Gap],
+    out: &mut dyn Sink,
+    options: &DisOptions,
+) -> Result<()> {
+    let mut r = Reader { data, pos: start };
     let mut stack: Vec<S> = Vec::new();
     let mut memo: HashMap<Int, S> = HashMap::new();
     let mut markstack: Vec<usize> = Vec::new();
     let mut maxproto: i32 = -1;
     let indent = " ".repeat(options.indent);
     let mut annocol = options.annotate;
+    let mut gaps = gaps.iter().peekable();
+    let mut outer: Vec<Outer> = Vec::new();
     loop {
         let pos = r.pos;
+        // Gaps the listing stepped over (inside an opcode's argument) are dropped.
+        while gaps.next_if(|g| g.offset < pos as u64).is_some() {}
+        if let Some(g) = gaps.next_if(|g| g.offset == pos as u64) {
+            out.put(&format!("{pos:5}: {}\n", g.note))?;
+            match g.len {
+                Some(n) => {
+                    let end = usize::try_from(n)
+                        .ok()
+                        .and_then(|n| pos.checked_add(n))
+                        .filter(|&e| e <= data.len());
+                    let Some(end) = end else {
+                        return Err(truncated(format!(
+                            "{} runs past the end of the data",
+                            g.note
+                        ))
+                        .at(pos as u64, None));
+                    };
+                    r.pos = end;
+                }
+                None => {
+                    let saved = (
+                        std::mem::take(&mut stack),
+                        std::mem::take(&mut memo),
+                        std::mem::take(&mut markstack),
+                    );
+                    outer.push(saved);
+                }
+            }
+            continue;
+        }
         let Some(&code) = data.get(pos) else {
             return Err(truncated("pickle exhausted before seeing STOP").at(pos as u64, None));
         };
@@ -1159,6 +1246,10 @@ fn run(data: &[u8], out: &mut dyn Sink, options: &DisOptions) -> Result<()> {
         .map_err(at)?;
         maxproto = maxproto.max(op.proto.into());
         if code == opcode::STOP {
+            if let Some((s, m, k)) = outer.pop() {
+                (stack, memo, markstack) = (s, m, k);
+                continue;
+            }
             break;
         }
     }

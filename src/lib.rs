@@ -100,6 +100,7 @@ pub mod array;
 pub mod de;
 pub mod dis;
 mod error;
+pub mod file;
 pub mod json;
 mod load;
 #[cfg(feature = "mmap")]
@@ -122,6 +123,7 @@ pub use de::{
     from_slice_with_options, from_value, from_value_with_options,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use file::{from_file, load_bytes, load_file};
 pub use load::{load_reader, load_slice, Unpickler};
 pub use options::{Encoding, Errors, Limits, Options};
 pub use resolve::allow::AllowList;

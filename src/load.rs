@@ -5,9 +5,9 @@ use crate::error::Result;
 use crate::options::Options;
 use crate::read::{IoRead, SliceRead};
 use crate::resolve::allow::AllowList;
-use crate::resolve::hooks::{ClassAction, Hooks, Literal};
+use crate::resolve::hooks::{BuildHook, ClassAction, Hooks, Literal};
 use crate::resolve::stdlib;
-use crate::value::{Graph, Value};
+use crate::value::{Graph, Slot, Value};
 use crate::vm::{Loaded, Vm};
 use std::io;
 
@@ -178,10 +178,68 @@ impl<'h> Unpickler<'h> {
         self
     }
 
+    /// Sets the hook that sees every BUILD (the file readers' joblib hook, with the file's
+    /// bytes and directory), in place of the default one of [`Options::joblib`].
+    pub(crate) fn build_hook(mut self, hook: Box<dyn BuildHook + 'h>) -> Self {
+        self.hooks.build = Some(hook);
+        self
+    }
+
+    /// Runs `f` with the build hook in place: the one set, or joblib's default when
+    /// [`Options::joblib`] asks for it.
+    fn with_hook<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        #[cfg(feature = "numpy")]
+        if self.options.joblib && self.hooks.build.is_none() {
+            self.hooks.build = Some(Box::new(crate::numpy::joblib::Hook::new()));
+            let out = f(self);
+            self.hooks.build = None;
+            return out;
+        }
+        f(self)
+    }
+
     /// Reads one pickle from a byte slice; strings and bytes borrow from `data`.
     pub fn load_slice<'de>(&mut self, data: &'de [u8]) -> Result<Graph<'de>> {
-        let loaded = Vm::new(SliceRead::new(data), &self.options, &mut self.hooks).run()?;
+        self.load_slice_from(data, 0)
+    }
+
+    /// Reads the pickle that starts at byte `start` of `data` (the pickle of an object
+    /// array after a `.npy` header); offsets, in errors and the graph, count from the
+    /// start of `data`.
+    pub(crate) fn load_slice_from<'de>(
+        &mut self,
+        data: &'de [u8],
+        start: usize,
+    ) -> Result<Graph<'de>> {
+        let loaded = self.with_hook(|u| {
+            Vm::new(SliceRead::starting_at(data, start), &u.options, &mut u.hooks).run()
+        })?;
         Ok(self.finish(loaded))
+    }
+
+    /// Reads one pickle from `reader` into `graph`, which keeps its nodes; returns the
+    /// pickle's value (the graph's root is left as it was). For archives of several
+    /// pickles that make one graph (the object arrays of a `.npz`).
+    #[allow(dead_code)]
+    pub(crate) fn load_reader_into<R: io::Read>(
+        &mut self,
+        reader: R,
+        graph: &mut Graph<'static>,
+    ) -> Result<Slot> {
+        let root = graph.root_slot();
+        let base = std::mem::replace(graph, Graph::new());
+        let loaded = self.with_hook(|u| {
+            Vm::with_graph(IoRead::new(reader), base, &u.options, &mut u.hooks).run()
+        });
+        let loaded = match loaded {
+            Ok(l) => l,
+            Err(e) => return Err(e),
+        };
+        let mut g = self.finish(loaded);
+        let value = g.root_slot();
+        g.set_root(root);
+        *graph = g;
+        Ok(value)
     }
 
     /// Reads the pickle at the start of `data` and returns it with the number of bytes
@@ -191,14 +249,17 @@ impl<'h> Unpickler<'h> {
         &mut self,
         data: &'de [u8],
     ) -> Result<(Graph<'de>, usize)> {
-        let loaded = Vm::new(SliceRead::new(data), &self.options, &mut self.hooks).run()?;
+        let loaded = self.with_hook(|u| {
+            Vm::new(SliceRead::new(data), &u.options, &mut u.hooks).run()
+        })?;
         let end = loaded.end as usize;
         Ok((self.finish(loaded), end))
     }
 
     /// Reads one pickle from a reader.
     pub fn load_reader<R: io::Read>(&mut self, reader: R) -> Result<Graph<'static>> {
-        let loaded = Vm::new(IoRead::new(reader), &self.options, &mut self.hooks).run()?;
+        let loaded =
+            self.with_hook(|u| Vm::new(IoRead::new(reader), &u.options, &mut u.hooks).run())?;
         Ok(self.finish(loaded))
     }
 

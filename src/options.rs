@@ -107,6 +107,16 @@ pub struct Options {
     /// into native values. Default true; false keeps every construction as recorded
     /// (`pickle-vm json --raw`).
     pub emulate: bool,
+    /// Read joblib's inline numpy arrays (feature `numpy`): joblib ≥ 0.10 writes each
+    /// array's bytes into the pickle stream right after the BUILD of its
+    /// `joblib.numpy_pickle.NumpyArrayWrapper`, which a plain unpickler reads as opcodes
+    /// (`invalid load key`). With this on, the VM reads them as joblib does and the
+    /// wrapper becomes the array ([`Emulated::NdArray`](crate::Emulated::NdArray), or
+    /// [`Emulated::ObjectArray`](crate::Emulated::ObjectArray) for the nested pickle of
+    /// an object array). Default true: no pickle that CPython's own pickler writes has
+    /// bytes after such a BUILD. With [`emulate`](Self::emulate) off the wrapper stays as
+    /// recorded and its data is skipped.
+    pub joblib: bool,
     /// Resource limits.
     pub limits: Limits,
 }
@@ -118,6 +128,7 @@ impl Default for Options {
             errors: Errors::Strict,
             fix_imports: true,
             emulate: true,
+            joblib: true,
             limits: Limits::default(),
         }
     }

@@ -64,6 +64,14 @@ impl<'de> SliceRead<'de> {
     pub(crate) fn new(data: &'de [u8]) -> Self {
         SliceRead { data, pos: 0 }
     }
+
+    /// A reader of `data` from byte `pos` on (offsets count from the start of `data`).
+    pub(crate) fn starting_at(data: &'de [u8], pos: usize) -> Self {
+        SliceRead {
+            data,
+            pos: pos.min(data.len()),
+        }
+    }
 }
 
 impl<'de> Read<'de> for SliceRead<'de> {
@@ -322,4 +330,20 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
     fn remaining(&self) -> Option<u64> {
         None
     }
+}
+
+/// The bytes of the file at `path`: memory-mapped when `mmap` is asked for and the
+/// `mmap` feature is on (zero-copy; arrays are slices of the map), read otherwise.
+#[allow(dead_code)]
+pub(crate) fn file_bytes(path: &std::path::Path, mmap: bool) -> io::Result<crate::array::Bytes> {
+    #[cfg(feature = "mmap")]
+    if mmap {
+        let file = std::fs::File::open(path)?;
+        // An empty file cannot be mapped on every platform; it has nothing to map.
+        if file.metadata()?.len() > 0 {
+            return Ok(crate::array::Bytes::new(crate::mmap::map(&file)?));
+        }
+    }
+    let _ = mmap;
+    Ok(crate::array::Bytes::new(std::fs::read(path)?))
 }

@@ -11,7 +11,16 @@
 pub use crate::array::{Field, Item, NdArray, NpDtype, NpKind, NpScalar, Order, TimeUnit};
 
 #[cfg(feature = "numpy")]
-pub(crate) use emulate::emulate;
+pub(crate) use emulate::{dtype_of, emulate};
+
+#[cfg(feature = "numpy")]
+pub(crate) mod joblib;
+#[cfg(feature = "numpy")]
+mod literal;
+#[cfg(feature = "numpy")]
+pub mod npy;
+#[cfg(feature = "npz")]
+pub(crate) mod npz;
 
 #[cfg(feature = "numpy")]
 mod emulate {
@@ -142,7 +151,7 @@ mod emulate {
 
     /// `numpy.dtype(code, False, True)` with BUILD state `(version, byteorder, subarray,
     /// names, fields, elsize, alignment, flags[, metadata])` → the dtype numpy rebuilds.
-    pub(super) fn dtype_of(v: Value<'_, '_>, depth: usize) -> Option<NpDtype> {
+    pub(crate) fn dtype_of(v: Value<'_, '_>, depth: usize) -> Option<NpDtype> {
         if depth > MAX_DTYPE_DEPTH {
             return None;
         }

@@ -4,8 +4,10 @@
 //! A hook never runs Python; it tells the VM what to put in the graph instead.
 
 use crate::error::Result;
-use crate::value::Value;
+use crate::options::Options;
+use crate::value::{Emulated, Value};
 use num_bigint::BigInt;
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
 /// An owned value that a hook hands to the VM to place in the graph.
@@ -75,4 +77,58 @@ pub(crate) struct Hooks<'h> {
     pub(crate) persistent_load: Option<PersistentLoad<'h>>,
     pub(crate) extensions: HashMap<i32, (String, String)>,
     pub(crate) buffers: Option<VecDeque<Vec<u8>>>,
+    /// Sees every object a BUILD completes and says whether data the pickle format does
+    /// not know follows it in the stream (joblib's inline numpy arrays).
+    pub(crate) build: Option<Box<dyn BuildHook + 'h>>,
+}
+
+/// A hook the VM calls after every BUILD (outside nested pickles), for file formats that
+/// write data of their own between a pickle's opcodes: joblib writes each numpy array's
+/// bytes right after the BUILD of its `NumpyArrayWrapper`. The VM knows nothing of what
+/// the data means; the hook says how much there is and what it becomes.
+pub(crate) trait BuildHook {
+    /// `obj` has just been given its state; the next opcode would be read at byte `at`.
+    fn after_build(&mut self, obj: Value<'_, '_>, at: u64, options: &Options)
+        -> Result<AfterBuild>;
+}
+
+/// Turns the bytes of an [`AfterBuild::Raw`] block into the value that replaces the
+/// object, or `None` to keep the object as recorded (the data is skipped).
+pub(crate) type FinishRaw = Box<dyn FnOnce(RawData<'_>) -> Result<Option<Emulated>>>;
+
+/// What a [`BuildHook`] found after a BUILD.
+pub(crate) enum AfterBuild {
+    /// A plain BUILD: the next opcode follows.
+    Nothing,
+    /// Replace the built object (the top of the stack) with this value.
+    Replace(Emulated),
+    /// Bytes follow: when `aligned`, one byte giving a padding length and that many
+    /// padding bytes, then `len` bytes of data, which `finish` turns into the value.
+    Raw {
+        /// A padding-length byte and its padding come first.
+        aligned: bool,
+        /// The data's length.
+        len: u64,
+        /// What the data is, for errors: `joblib array of shape [3] of <f8`.
+        what: String,
+        /// Makes the replacing value from the data.
+        finish: FinishRaw,
+    },
+    /// A complete pickle follows (its own stack, memo and STOP); its value replaces the
+    /// built object when `replace`, else it is read and dropped.
+    Pickle {
+        /// Whether the nested pickle's value replaces the object.
+        replace: bool,
+    },
+}
+
+/// The data of an [`AfterBuild::Raw`] block.
+pub(crate) struct RawData<'a> {
+    /// The bytes: borrowed from the input for slice loads, read from the stream
+    /// otherwise.
+    pub(crate) bytes: Cow<'a, [u8]>,
+    /// Where they start in the input.
+    pub(crate) offset: u64,
+    /// Where the block (its padding included) starts: just after the BUILD.
+    pub(crate) start: u64,
 }

@@ -100,6 +100,17 @@ impl Checkpoint {
         &self.graph
     }
 
+    /// The object graph, taken out of the checkpoint.
+    ///
+    /// ```
+    /// let ckpt = serde_pickle_vm::torch::load("fixtures/torch/params.pt").unwrap();
+    /// let graph = ckpt.into_graph();
+    /// assert!(graph.root().get("w").is_some());
+    /// ```
+    pub fn into_graph(self) -> Graph<'static> {
+        self.graph
+    }
+
     /// The loaded object.
     pub fn root(&self) -> Value<'_, 'static> {
         self.graph.root()

@@ -40,12 +40,12 @@ mod checkpoint;
 mod convert;
 #[cfg(feature = "torch")]
 mod rebuild;
-#[cfg(feature = "torch")]
+#[cfg(any(feature = "torch", feature = "npz"))]
 pub(crate) mod source;
 mod state_dict;
 #[cfg(feature = "torch")]
 mod typed;
-#[cfg(feature = "torch")]
+#[cfg(any(feature = "torch", feature = "npz"))]
 pub(crate) mod zip;
 
 #[doc(hidden)]

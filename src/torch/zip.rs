@@ -74,6 +74,13 @@ impl Archive {
         })
     }
 
+    /// How many entries the directory lists ([`entry_at`](Self::entry_at) takes
+    /// `0..len`, in the directory's order).
+    #[allow(dead_code)]
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
     /// The entries' names, in no particular order.
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.names.iter().map(String::as_str)

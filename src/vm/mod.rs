@@ -12,7 +12,7 @@ use crate::opcode::{self, *};
 use crate::options::Options;
 use crate::read::Read;
 use crate::resolve::compat;
-use crate::resolve::hooks::{ClassAction, Hooks, Literal};
+use crate::resolve::hooks::{AfterBuild, ClassAction, Hooks, Literal, RawData};
 use crate::value::{
     store_append, Construct, Global, Graph, Items, Node, NodeId, Object, Packed, Pairs, TooLong,
     Value,
@@ -39,6 +39,20 @@ pub(crate) struct Vm<'a, 'de, 'h, R> {
     pos: u64,
     objects: Vec<NodeId>,
     empty_tuple: Option<Packed>,
+    /// The machines of the pickles a nested one interrupted (see [`AfterBuild::Pickle`]).
+    nested: Vec<Suspended>,
+    /// Bytes read by earlier runs into the same graph (see [`Vm::with_graph`]).
+    base_input_len: u64,
+}
+
+/// The state of a pickle suspended while a nested one runs: its stack, marks, memo and
+/// protocol, and whether the nested pickle's value replaces the top of its stack.
+struct Suspended {
+    stack: Vec<Packed>,
+    marks: Vec<usize>,
+    memo: Memo,
+    proto: u8,
+    replace: bool,
 }
 
 /// The outcome of a run: the graph, and the objects in creation order for the resolver.
@@ -55,6 +69,20 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
     pub(crate) fn new(rd: R, opts: &'a Options, hooks: &'a mut Hooks<'h>) -> Self {
         let mut graph = Graph::new();
         graph.input = rd.input();
+        Vm::with_graph(rd, graph, opts, hooks)
+    }
+
+    /// A machine that adds to `graph` (nodes of earlier loads stay as they are; the root
+    /// becomes this pickle's). The graph's input must be the reader's: a stream reader
+    /// (no input) for a graph that owns its strings.
+    pub(crate) fn with_graph(
+        rd: R,
+        mut graph: Graph<'de>,
+        opts: &'a Options,
+        hooks: &'a mut Hooks<'h>,
+    ) -> Self {
+        debug_assert!(graph.nodes.is_empty() || rd.input().is_empty());
+        let base_input_len = graph.input_len;
         let mut memo = Memo::new(opts.limits.max_memo);
         // Reserve (untouched, so not resident) room in proportion to the input, so the
         // arena, the memo and the stores mostly grow without reallocating: glibc's
@@ -85,6 +113,8 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             pos: 0,
             objects: Vec::new(),
             empty_tuple: None,
+            nested: Vec::new(),
+            base_input_len,
         }
     }
 
@@ -183,7 +213,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             }
         }
         let end = self.rd.offset();
-        self.graph.input_len = end;
+        self.graph.input_len = self.base_input_len + end;
         Ok(Loaded {
             end,
             graph: self.graph,
@@ -670,6 +700,90 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
         Ok((self.stack[m - 1], m))
     }
 
+    /// Asks the build hook what follows the BUILD of `inst` and does it: reads the data
+    /// block and puts the value made of it in place of `inst`, or starts a nested pickle.
+    #[cold]
+    #[inline(never)]
+    fn after_build(&mut self, inst: Packed) -> Result<()> {
+        let at = self.rd.offset();
+        let Some(hook) = self.hooks.build.as_mut() else {
+            return Ok(());
+        };
+        let value = Value::new(&self.graph, self.graph.slot(inst));
+        match hook.after_build(value, at, self.opts)? {
+            AfterBuild::Nothing => {}
+            AfterBuild::Replace(e) => self.replace_top(e),
+            AfterBuild::Raw {
+                aligned,
+                len,
+                what,
+                finish,
+            } => {
+                let ends = |vm: &Self, need: u64, from: u64, e: Error| -> Error {
+                    if e.kind() != ErrorKind::Truncated {
+                        return e;
+                    }
+                    let got = vm.rd.offset().saturating_sub(from);
+                    Error::new(
+                        ErrorKind::Truncated,
+                        format!("{what} needs {need} bytes, the file ends after {got}"),
+                    )
+                    .at(from, None)
+                };
+                if aligned {
+                    let [pad] = self
+                        .rd
+                        .array::<1>()
+                        .map_err(|e| ends(self, len + 1, at, e))?;
+                    let rest = self.rd.remaining();
+                    if rest.is_some_and(|r| r < pad as u64) {
+                        return Err(ends(self, len + 1 + pad as u64, at, Error::truncated()));
+                    }
+                    self.read_len(pad as u64)
+                        .map_err(|e| ends(self, len + 1 + pad as u64, at, e))?;
+                }
+                let offset = self.rd.offset();
+                if let Some(rest) = self.rd.remaining() {
+                    if len > rest {
+                        let e = Error::new(
+                            ErrorKind::Truncated,
+                            format!("{what} needs {len} bytes, the file ends after {rest}"),
+                        );
+                        return Err(e.at(offset, None));
+                    }
+                }
+                let bytes = self
+                    .read_len(len)
+                    .map_err(|e| ends(self, len, offset, e))?;
+                let data = RawData {
+                    bytes,
+                    offset,
+                    start: at,
+                };
+                if let Some(e) = finish(data).map_err(|e| e.at(offset, None))? {
+                    self.replace_top(e);
+                }
+            }
+            AfterBuild::Pickle { replace } => {
+                let max_memo = self.opts.limits.max_memo;
+                self.nested.push(Suspended {
+                    stack: std::mem::take(&mut self.stack),
+                    marks: std::mem::take(&mut self.marks),
+                    memo: std::mem::replace(&mut self.memo, Memo::new(max_memo)),
+                    proto: self.proto,
+                    replace,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the top of the stack (the object a BUILD completed) with `e`.
+    fn replace_top(&mut self, e: crate::value::Emulated) {
+        self.stack.pop();
+        self.push_node(Node::Emulated(Box::new(e)));
+    }
+
     /// Executes one opcode; `Ok(false)` after STOP.
     #[inline]
     fn step(&mut self, code: u8) -> Result<bool> {
@@ -890,6 +1004,9 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                         )))
                     }
                 }
+                if self.hooks.build.is_some() && self.nested.is_empty() {
+                    self.after_build(inst)?;
+                }
             }
             FRAME => {
                 let n = u64::from_le_bytes(self.rd.array::<8>()?);
@@ -906,6 +1023,18 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
             }
             STOP => {
                 let v = self.pop()?;
+                if let Some(outer) = self.nested.pop() {
+                    // The end of a nested pickle: the outer one resumes.
+                    self.stack = outer.stack;
+                    self.marks = outer.marks;
+                    self.memo = outer.memo;
+                    self.proto = outer.proto;
+                    if outer.replace {
+                        self.stack.pop();
+                        self.stack.push(v);
+                    }
+                    return Ok(true);
+                }
                 self.graph.root = self.graph.slot(v);
                 return Ok(false);
             }
