@@ -98,11 +98,12 @@ pub enum Emulated {
     /// `_frombuffer`, a `.npy` file, a joblib array).
     NdArray(Box<crate::array::NdArray>),
     /// A numpy array of Python objects (`dtype=object`): its elements are values of the
-    /// graph, `items` in memory `order`.
+    /// graph, `items` in logical (C) order whatever the memory order (numpy pickles an
+    /// object array's elements in C order).
     ObjectArray {
         /// The shape.
         shape: Vec<usize>,
-        /// The memory order of `items`.
+        /// The memory order the array had (its `items` are in C order).
         order: Order,
         /// The elements, `shape.iter().product()` of them.
         items: Items,
