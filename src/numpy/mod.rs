@@ -136,6 +136,19 @@ mod emulate {
             .map(|a| Emulated::NdArray(Box::new(a)))
     }
 
+    /// The text of `_codecs.encode(text, 'latin1')`: how protocols 0–2 pickle bytes, as
+    /// the VM records it before the emulation pass (joblib's hook reads dtypes then).
+    fn encoded_text<'g>(v: Value<'g, '_>) -> Option<&'g str> {
+        let obj = v.as_object()?;
+        let g = v.graph();
+        let (module, name) = global(g.value(obj.callable))?;
+        if module != "_codecs" || name != "encode" {
+            return None;
+        }
+        let text = g.value(*g.items(obj.args).first()?).as_str()?;
+        text.is_ascii().then_some(text)
+    }
+
     fn shape_of(v: Value<'_, '_>) -> Option<Vec<usize>> {
         if let Some(n) = v.as_i64() {
             return usize::try_from(n).ok().map(|n| vec![n]);
@@ -215,7 +228,8 @@ mod emulate {
                         let name = name
                             .as_bytes()
                             .and_then(|b| std::str::from_utf8(b).ok())
-                            .or_else(|| name.as_str())?;
+                            .or_else(|| name.as_str())
+                            .or_else(|| encoded_text(name))?;
                         let count = u.get(1usize).and_then(|c| c.as_i64()).unwrap_or(1);
                         TimeUnit::parse(&format!(
                             "{}{name}",
