@@ -288,7 +288,10 @@ enum Kind {
 }
 
 fn kind_of(data: &[u8]) -> Kind {
-    if data.starts_with(b"\x93NUMPY") {
+    const NPY: &[u8] = b"\x93NUMPY";
+    // A pickle cannot start with STACK_GLOBAL: a file cut inside the magic string is a
+    // truncated .npy file.
+    if data.starts_with(NPY) || (data.len() > 1 && NPY.starts_with(data)) {
         Kind::Npy
     } else if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
         Kind::Zip
@@ -378,7 +381,15 @@ fn zip<T>(
     f: impl for<'a> FnOnce(Graph<'a>, Format) -> Result<T>,
 ) -> Result<T> {
     use crate::torch::{source::Source, zip::Archive};
-    let archive = Archive::open(&Source::Mem(bytes.clone()))?;
+    let archive = Archive::open(&Source::Mem(bytes.clone())).map_err(|e| {
+        Error::new(
+            e.kind(),
+            format!(
+                "the file starts like a zip archive (an .npz file or a torch checkpoint) but its \
+                 directory cannot be read (a truncated file?): {e}"
+            ),
+        )
+    })?;
     if is_torch_zip(archive.names()) {
         drop(archive);
         return torch(bytes, options, f);
@@ -509,7 +520,10 @@ fn pickle<T>(
 /// let data = std::fs::read("fixtures/files/joblib_doc.joblib")?;
 /// let mut out = String::new();
 /// file::dis(&data, &mut out, &DisOptions::default())?;
-/// assert!(out.contains(": [joblib array data: 33 bytes at 205: padding 1 + 0, then 32 bytes of <f8, shape [4], order C]"), "{out}");
+/// assert!(out.contains(
+///     "  244: [joblib array data, 44 bytes: 1 + 11 bytes of alignment padding, \
+///      then 32 bytes of <f8, shape [4], order C]\n"
+/// ));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn dis<W: std::fmt::Write + ?Sized>(
@@ -541,14 +555,24 @@ pub fn dis<W: std::fmt::Write + ?Sized>(
             Ok(format)
         }
         Kind::Pickle => {
-            let (gaps, arrays) = joblib_gaps(data);
-            dis_with(data, 0, &gaps, out, options)?;
+            let (gaps, arrays, failed) = joblib_gaps(data);
+            let listed = dis_with(data, 0, &gaps, out, options);
+            match (listed, failed) {
+                // The file ends inside an array's data: the loader's error says so.
+                (Err(_), Some(e)) => return Err(e),
+                (r, _) => r?,
+            }
             Ok(if arrays > 0 {
                 Format::Joblib { arrays }
             } else {
                 Format::Pickle
             })
         }
+        Kind::Zip => Err(Error::new(
+            ErrorKind::Format,
+            "a zip archive (an .npz file or a torch checkpoint) holds several files: \
+             extract the pickle to disassemble it",
+        )),
         _ => {
             crate::dis::dis_fmt(data, out, options)?;
             Ok(Format::Pickle)
@@ -559,7 +583,7 @@ pub fn dis<W: std::fmt::Write + ?Sized>(
 /// The stretches of a joblib dump that are array data, as the VM finds them (up to the
 /// first error, if the pickle has one: `dis` then reports it where it is).
 #[cfg(feature = "numpy")]
-fn joblib_gaps(data: &[u8]) -> (Vec<crate::dis::Gap>, usize) {
+fn joblib_gaps(data: &[u8]) -> (Vec<crate::dis::Gap>, usize, Option<Error>) {
     use crate::numpy::joblib::{Found, Hook};
     let found = std::rc::Rc::new(std::cell::RefCell::new(Found::default()));
     let hook = Hook::for_file(Bytes::new(Vec::new()), None, false, found.clone());
@@ -567,12 +591,29 @@ fn joblib_gaps(data: &[u8]) -> (Vec<crate::dis::Gap>, usize) {
         emulate: false,
         ..Options::default()
     };
-    let _ = Unpickler::with_options(options)
+    let result = Unpickler::with_options(options)
         .build_hook(Box::new(hook))
         .load_slice(data);
-    let found = found.take();
+    let mut found = found.take();
     let n = found.blocks.len();
-    let gaps = found
+    let mut last = None;
+    let failed = match (result, found.pending.take()) {
+        (Err(e), Some(b)) => {
+            // Listed to the end of the file, where the data stops short.
+            let rest = (data.len() as u64).saturating_sub(b.start);
+            last = Some(crate::dis::Gap {
+                offset: b.start,
+                len: Some(rest),
+                note: format!(
+                    "[joblib array data of {}, shape {:?}: the file ends {rest} bytes into it]",
+                    b.dtype, b.shape
+                ),
+            });
+            Some(e)
+        }
+        _ => None,
+    };
+    let mut gaps: Vec<crate::dis::Gap> = found
         .blocks
         .into_iter()
         .map(|b| {
@@ -583,9 +624,9 @@ fn joblib_gaps(data: &[u8]) -> (Vec<crate::dis::Gap>, usize) {
             match b.len {
                 Some(len) => {
                     let total = b.data - b.start + len;
-                    let padding = (b.data - b.start).saturating_sub(1);
-                    let aligned = if b.data > b.start {
-                        format!("padding 1 + {padding}, then ")
+                    let layout = if b.data > b.start {
+                        let padding = b.data - b.start - 1;
+                        format!("1 + {padding} bytes of alignment padding, then {len} bytes of ")
                     } else {
                         String::new()
                     };
@@ -593,8 +634,8 @@ fn joblib_gaps(data: &[u8]) -> (Vec<crate::dis::Gap>, usize) {
                         offset: b.start,
                         len: Some(total),
                         note: format!(
-                            "[joblib array data: {total} bytes at {}: {aligned}{len} bytes of {}, shape {:?}, order {order}]",
-                            b.start, b.dtype, b.shape
+                            "[joblib array data, {total} bytes: {layout}{}, shape {:?}, order {order}]",
+                            b.dtype, b.shape
                         ),
                     }
                 }
@@ -609,10 +650,11 @@ fn joblib_gaps(data: &[u8]) -> (Vec<crate::dis::Gap>, usize) {
             }
         })
         .collect();
-    (gaps, n)
+    gaps.extend(last);
+    (gaps, n, failed)
 }
 
 #[cfg(not(feature = "numpy"))]
-fn joblib_gaps(_: &[u8]) -> (Vec<crate::dis::Gap>, usize) {
-    (Vec::new(), 0)
+fn joblib_gaps(_: &[u8]) -> (Vec<crate::dis::Gap>, usize, Option<Error>) {
+    (Vec::new(), 0, None)
 }

@@ -96,7 +96,7 @@ fn gaps(listing: &str) -> Vec<(u64, Option<u64>)> {
         .filter_map(|l| {
             let (pos, rest) = l.split_once(": ")?;
             let pos: u64 = pos.trim().parse().ok()?;
-            if let Some(r) = rest.strip_prefix("[joblib array data: ") {
+            if let Some(r) = rest.strip_prefix("[joblib array data, ") {
                 let len: u64 = r.split(' ').next()?.parse().ok()?;
                 Some((pos, Some(pos + len)))
             } else if rest.starts_with("[joblib object array") {

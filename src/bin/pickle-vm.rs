@@ -10,13 +10,17 @@
 //! `scan` reports what each file would import and call if Python loaded it; its exit
 //! status is 0 (safe), 1 (unknown globals), 2 (dangerous) or 3 (unreadable), the worst
 //! over all files (dangerous wins over unreadable).
-//! `json` recognises torch checkpoints (zip, legacy and tar formats) by their content and
-//! renders their tensors; `--data` prints tensor and array elements instead of digests.
+//! `json` and `dis` recognise the format by the content: pickles, joblib dumps (arrays
+//! inline; joblib < 0.10 siblings read beside the pickle), `.npy` and `.npz` files and
+//! torch checkpoints (zip, legacy and tar formats); `--data` prints tensor and array
+//! elements instead of digests. `dis` of a joblib dump prints one line where each array's
+//! data lies, of an object `.npy` file the pickle it holds.
 //! `-` reads standard input. Errors go to standard error with the byte offset; the exit
 //! status is non-zero.
 
 use clap::{Parser, Subcommand};
-use serde_pickle_vm::dis::{self, DisOptions};
+use serde_pickle_vm::dis::DisOptions;
+use serde_pickle_vm::file::{self, FileOptions};
 use serde_pickle_vm::json::{self, JsonOptions};
 use serde_pickle_vm::torch::{save_safetensors, Bytes, Checkpoint, LoadOptions};
 use serde_pickle_vm::{Encoding, Errors, Options, Unpickler};
@@ -37,9 +41,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the object graph of a pickle as JSON (the format of JSON.md).
+    /// Print the object graph of a pickle as JSON (the format of JSON.md); joblib dumps,
+    /// .npy, .npz and torch files too.
     Json {
-        /// The pickle file, or `-` for standard input.
+        /// The file (pickle, joblib, .npy, .npz, torch), or `-` for standard input.
         file: PathBuf,
         /// Show every construction as recorded, without emulating standard-library classes.
         #[arg(long)]
@@ -82,7 +87,8 @@ enum Command {
         #[command(subcommand)]
         command: TorchCommand,
     },
-    /// Disassemble a pickle, printing what `python -m pickletools FILE` prints.
+    /// Disassemble a pickle, printing what `python -m pickletools FILE` prints (joblib
+    /// dumps with a line per array; the pickle inside an object .npy file).
     Dis {
         /// The pickle file, or `-` for standard input.
         file: PathBuf,
@@ -116,15 +122,6 @@ enum TorchCommand {
         #[arg(long)]
         skip_unsupported: bool,
     },
-}
-
-/// The legacy format starts with the pickled magic number 0x1950a86a20f9469cfc6c.
-const LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
-
-fn is_torch_file(data: &[u8]) -> bool {
-    data.starts_with(b"PK\x03\x04")
-        || data.starts_with(LEGACY_MAGIC)
-        || data.get(257..262) == Some(b"ustar".as_slice())
 }
 
 fn open_checkpoint(file: &PathBuf, opts: &LoadOptions) -> Result<Checkpoint, String> {
@@ -379,26 +376,32 @@ fn run(cli: Cli) -> Result<(), String> {
                 data: print_data,
                 max_expanded_bytes,
             };
-            let data = read_input(&file)?;
             let options = Options {
                 encoding: encoding.parse::<Encoding>().map_err(|e| e.to_string())?,
                 errors: errors.parse::<Errors>().map_err(|e| e.to_string())?,
                 emulate: !raw,
                 ..Options::default()
             };
-            if is_torch_file(&data) {
-                let opts = LoadOptions {
+            if buffers.is_empty() {
+                // Any format, told from the content: pickles, joblib dumps, .npy, .npz,
+                // torch checkpoints.
+                let opts = FileOptions {
                     pickle: options,
                     rebuild: !raw,
-                    ..LoadOptions::default()
+                    ..FileOptions::default()
                 };
-                let ckpt = Checkpoint::from_bytes_with(Bytes::new(data), &opts)
-                    .map_err(|e| format!("{}: {e}", file.display()))?;
-                json::to_writer(ckpt.graph(), &json_opts, &mut out)
+                let loaded = if file.as_os_str() == "-" {
+                    file::load_shared(Bytes::new(read_input(&file)?), &opts)
+                } else {
+                    file::load_file_with(&file, &opts)
+                }
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+                json::to_writer(&loaded.graph, &json_opts, &mut out)
                     .map_err(|e| format!("{}: {e}", file.display()))?;
                 out.write_all(b"\n").map_err(|e| e.to_string())?;
                 return out.flush().map_err(|e| e.to_string());
             }
+            let data = read_input(&file)?;
             let mut unpickler = Unpickler::with_options(options);
             if !buffers.is_empty() {
                 let bufs = buffers
@@ -423,7 +426,9 @@ fn run(cli: Cli) -> Result<(), String> {
             };
             // Like pickletools, print what could be disassembled before the error.
             let mut text = String::new();
-            let result = dis::dis_fmt(&data, &mut text, &options);
+            // A joblib dump prints a line where each array's data is; an object .npy
+            // file, the pickle it holds.
+            let result = file::dis(&data, &mut text, &options);
             out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
             out.flush().map_err(|e| e.to_string())?;
             result.map_err(|e| format!("{}: {e}", file.display()))?;

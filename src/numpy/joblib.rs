@@ -50,6 +50,9 @@ pub(crate) struct Block {
 pub(crate) struct Found {
     pub(crate) blocks: Vec<Block>,
     pub(crate) siblings: Vec<PathBuf>,
+    /// The block being read (its data not yet there): where a load that fails inside
+    /// an array's data failed.
+    pub(crate) pending: Option<Block>,
 }
 
 /// The build hook of joblib's formats.
@@ -189,12 +192,24 @@ impl Hook {
             .iter()
             .try_fold(dtype.itemsize() as u64, |a, &n| a.checked_mul(n as u64))
             .ok_or_else(|| format_err(format!("{what}: its size overflows")))?;
+        if let Some(found) = &self.found {
+            found.borrow_mut().pending = Some(Block {
+                start: at,
+                data: at,
+                len: Some(len),
+                dtype: dtype.str(),
+                shape: shape.clone(),
+                order,
+            });
+        }
         let input = self.input.clone();
         let found = self.found.clone();
         let emulate = options.emulate;
         let finish = move |data: RawData<'_>| -> Result<Option<Emulated>> {
             if let Some(found) = &found {
-                found.borrow_mut().blocks.push(Block {
+                let mut found = found.borrow_mut();
+                found.pending = None;
+                found.blocks.push(Block {
                     start: data.start,
                     data: data.offset,
                     len: Some(len),

@@ -455,7 +455,7 @@ mod tests {
         let h = Header::parse(&f).unwrap();
         assert_eq!(
             h.array(&Bytes::new(f.clone())).unwrap_err().to_string(),
-            ".npy header declares shape [1000000] of <f8 (8000000 bytes) but 16 bytes follow the header (at byte 64)"
+            ".npy header declares shape [1000000] of <f8 (8000000 bytes) but 16 bytes follow the header (at byte 128)"
         );
         let f = npy(
             1,

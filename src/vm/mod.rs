@@ -719,42 +719,35 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                 what,
                 finish,
             } => {
-                let ends = |vm: &Self, need: u64, from: u64, e: Error| -> Error {
+                // What the input holds from the block's start: known for slices,
+                // counted as a stream delivers.
+                let avail = self.rd.remaining();
+                let ends = |vm: &Self, need: u64, e: Error| -> Error {
                     if e.kind() != ErrorKind::Truncated {
                         return e;
                     }
-                    let got = vm.rd.offset().saturating_sub(from);
+                    let got = avail.unwrap_or_else(|| vm.rd.offset().saturating_sub(at));
                     Error::new(
                         ErrorKind::Truncated,
                         format!("{what} needs {need} bytes, the file ends after {got}"),
                     )
-                    .at(from, None)
+                    .at(at, None)
                 };
+                let mut need = len;
                 if aligned {
-                    let [pad] = self
-                        .rd
-                        .array::<1>()
-                        .map_err(|e| ends(self, len + 1, at, e))?;
-                    let rest = self.rd.remaining();
-                    if rest.is_some_and(|r| r < pad as u64) {
-                        return Err(ends(self, len + 1 + pad as u64, at, Error::truncated()));
+                    need = len.saturating_add(1);
+                    let [pad] = self.rd.array::<1>().map_err(|e| ends(self, need, e))?;
+                    need = need.saturating_add(pad as u64);
+                    if avail.is_some_and(|r| r < need) {
+                        return Err(ends(self, need, Error::truncated()));
                     }
-                    self.read_len(pad as u64)
-                        .map_err(|e| ends(self, len + 1 + pad as u64, at, e))?;
+                    self.read_len(pad as u64).map_err(|e| ends(self, need, e))?;
                 }
                 let offset = self.rd.offset();
-                if let Some(rest) = self.rd.remaining() {
-                    if len > rest {
-                        let e = Error::new(
-                            ErrorKind::Truncated,
-                            format!("{what} needs {len} bytes, the file ends after {rest}"),
-                        );
-                        return Err(e.at(offset, None));
-                    }
+                if avail.is_some_and(|r| r < need) {
+                    return Err(ends(self, need, Error::truncated()));
                 }
-                let bytes = self
-                    .read_len(len)
-                    .map_err(|e| ends(self, len, offset, e))?;
+                let bytes = self.read_len(len).map_err(|e| ends(self, need, e))?;
                 let data = RawData {
                     bytes,
                     offset,
