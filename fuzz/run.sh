@@ -16,7 +16,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 cd "$here"
 
-targets=(vm serde torch dis scan)
+targets=(vm serde torch dis scan files)
 what="${1:-all}"
 secs="${2:-600}"
 sanitizer="${SANITIZER:-none}"   # safe Rust: no sanitizer runs ~3x faster
@@ -44,6 +44,8 @@ seed() {
         vm|serde|dis) copy \( -name '*.pkl' -o -name '*.pickle' \) -size -256k ;;
         torch) copy \( -name '*.pt' -o -name '*.pth' -o -name '*.bin' \) -size -1024k
                copy -path '*numpy*.pkl' ;;
+        files) copy -path '*fixtures/files/*' -size -256k
+               copy -path '*numpy*.pkl' -size -256k ;;
         scan) copy \( -name '*.pkl' -o -name '*.pickle' -o -name '*.npy' \) -size -256k
               copy \( -name '*.pt' -o -name '*.pth' -o -name '*.bin' \) -size -1024k ;;
     esac

@@ -1173,6 +1173,13 @@ fn replay(target: &str, data: &[u8]) {
             let _ = dis_to_string(data, &DisOptions::default());
             let _ = dis_to_string(data, &DisOptions::annotated());
         }
+        "files" => {
+            use serde_pickle_vm::dis::DisOptions;
+            if let Ok(l) = serde_pickle_vm::load_bytes(data) {
+                let _ = to_string(&l.graph, &JsonOptions::default());
+            }
+            let _ = serde_pickle_vm::file::dis(data, &mut String::new(), &DisOptions::default());
+        }
         #[cfg(feature = "torch")]
         "torch" => {
             use serde_pickle_vm::torch::Checkpoint;
