@@ -1194,11 +1194,10 @@ fn run_from(
                         .and_then(|n| pos.checked_add(n))
                         .filter(|&e| e <= data.len());
                     let Some(end) = end else {
-                        return Err(truncated(format!(
-                            "{} runs past the end of the data",
-                            g.note
-                        ))
-                        .at(pos as u64, None));
+                        return Err(
+                            truncated(format!("{} runs past the end of the data", g.note))
+                                .at(pos as u64, None),
+                        );
                     };
                     r.pos = end;
                 }

@@ -4,13 +4,14 @@
 //! | format | recognised by | the graph's root |
 //! | --- | --- | --- |
 //! | pickle (`pickle.dump`) | anything else | what `pickle.load` returns |
-//! | joblib ≥ 0.10 (`joblib.dump`) | a pickle with `NumpyArrayWrapper`s | what `joblib.load` returns: arrays are [`Emulated::NdArray`](crate::Emulated::NdArray) (or `ObjectArray`) |
+//! | joblib ≥ 0.10 (`joblib.dump`) | a pickle with `NumpyArrayWrapper`s | what `joblib.load` returns: arrays are [`Emulated::NdArray`] (or `ObjectArray`) |
 //! | joblib < 0.10 multi-file dumps | a pickle with `NDArrayWrapper`s | the same, each array read from its sibling `.npy` file (paths only) |
 //! | `.npy` (`np.save`, versions 1.0, 2.0, 3.0) | `\x93NUMPY` | the array (memory-mapped with the `mmap` feature); for object dtypes, the array its embedded pickle holds |
 //! | `.npz` (`np.savez`, `np.savez_compressed`; feature `npz`) | a zip of `.npy` members | a dict from member name (without `.npy`) to array, in the archive's order |
 //! | torch checkpoints (feature `torch`) | zip with `<dir>/data.pkl`, legacy magic number, tar | what `torch.load` returns, tensors rebuilt |
 //!
 //! ```
+//! # #[cfg(feature = "numpy")] {
 //! use serde_pickle_vm::file::{self, Format};
 //! // np.save("x.npy", np.arange(6, dtype="<i4").reshape(2, 3))
 //! let loaded = file::load_file("fixtures/files/npy_v1_i4_2x3.npy")?;
@@ -18,6 +19,7 @@
 //! let a = loaded.array().unwrap();
 //! assert_eq!((a.descr(), a.shape()), ("<i4", &[2, 3][..]));
 //! assert_eq!(a.tensor().unwrap().to_vec::<i32>()?, [0, 1, 2, 3, 4, 5]);
+//! # }
 //! # Ok::<(), serde_pickle_vm::Error>(())
 //! ```
 //!
@@ -25,6 +27,7 @@
 //! deserializes it into your types:
 //!
 //! ```
+//! # #[cfg(feature = "numpy")] {
 //! use serde::Deserialize;
 //! use serde_pickle_vm::Emulated;
 //! // joblib.dump({"name": "w", "weights": np.arange(4.0)}, "dump.joblib")
@@ -40,13 +43,16 @@
 //! }
 //! let d: Dump = serde_pickle_vm::from_file("fixtures/files/joblib_doc.joblib")?;
 //! assert_eq!(d.name, "w");
+//! # }
 //! # Ok::<(), serde_pickle_vm::Error>(())
 //! ```
 
 use crate::array::{Bytes, NdArray};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
-use crate::value::{Emulated, Graph, Node, Slot, Value};
+use crate::value::{Emulated, Graph, Value};
+#[cfg(feature = "numpy")]
+use crate::value::{Node, Slot};
 use crate::{AllowList, Unpickler};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -179,9 +185,11 @@ impl Loaded {
 /// Loads the file at `path`, whatever its format (see the [module docs](self)).
 ///
 /// ```
+/// # #[cfg(feature = "npz")] {
 /// let loaded = serde_pickle_vm::load_file("fixtures/files/npz_savez.npz")?;
 /// assert_eq!(loaded.format.to_string(), "npz");
 /// assert!(loaded.root().get("a").is_some());
+/// # }
 /// # Ok::<(), serde_pickle_vm::Error>(())
 /// ```
 pub fn load_file<P: AsRef<Path>>(path: P) -> Result<Loaded> {
@@ -222,10 +230,12 @@ pub fn load_shared(bytes: Bytes, options: &FileOptions) -> Result<Loaded> {
 /// Loads the file at `path` (see [`load_file`]) and deserializes a `T` from it.
 ///
 /// ```
+/// # #[cfg(feature = "numpy")] {
 /// // joblib.dump({"name": "w", "weights": np.arange(4.0)}, "dump.joblib")
 /// let d: std::collections::HashMap<String, serde::de::IgnoredAny> =
 ///     serde_pickle_vm::from_file("fixtures/files/joblib_doc.joblib")?;
 /// assert!(d.contains_key("weights"));
+/// # }
 /// # Ok::<(), serde_pickle_vm::Error>(())
 /// ```
 pub fn from_file<T: DeserializeOwned, P: AsRef<Path>>(path: P) -> Result<T> {
@@ -516,6 +526,7 @@ fn pickle<T>(
 /// with offsets in the file. Returns the format.
 ///
 /// ```
+/// # #[cfg(feature = "numpy")] {
 /// use serde_pickle_vm::{dis::DisOptions, file};
 /// let data = std::fs::read("fixtures/files/joblib_doc.joblib")?;
 /// let mut out = String::new();
@@ -524,6 +535,7 @@ fn pickle<T>(
 ///     "  244: [joblib array data, 44 bytes: 1 + 11 bytes of alignment padding, \
 ///      then 32 bytes of <f8, shape [4], order C]\n"
 /// ));
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn dis<W: std::fmt::Write + ?Sized>(

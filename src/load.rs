@@ -180,6 +180,7 @@ impl<'h> Unpickler<'h> {
 
     /// Sets the hook that sees every BUILD (the file readers' joblib hook, with the file's
     /// bytes and directory), in place of the default one of [`Options::joblib`].
+    #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
     pub(crate) fn build_hook(mut self, hook: Box<dyn BuildHook + 'h>) -> Self {
         self.hooks.build = Some(hook);
         self
@@ -212,7 +213,12 @@ impl<'h> Unpickler<'h> {
         start: usize,
     ) -> Result<Graph<'de>> {
         let loaded = self.with_hook(|u| {
-            Vm::new(SliceRead::starting_at(data, start), &u.options, &mut u.hooks).run()
+            Vm::new(
+                SliceRead::starting_at(data, start),
+                &u.options,
+                &mut u.hooks,
+            )
+            .run()
         })?;
         Ok(self.finish(loaded))
     }
@@ -230,11 +236,7 @@ impl<'h> Unpickler<'h> {
         let base = std::mem::replace(graph, Graph::new());
         let loaded = self.with_hook(|u| {
             Vm::with_graph(IoRead::new(reader), base, &u.options, &mut u.hooks).run()
-        });
-        let loaded = match loaded {
-            Ok(l) => l,
-            Err(e) => return Err(e),
-        };
+        })?;
         let mut g = self.finish(loaded);
         let value = g.root_slot();
         g.set_root(root);
@@ -249,9 +251,8 @@ impl<'h> Unpickler<'h> {
         &mut self,
         data: &'de [u8],
     ) -> Result<(Graph<'de>, usize)> {
-        let loaded = self.with_hook(|u| {
-            Vm::new(SliceRead::new(data), &u.options, &mut u.hooks).run()
-        })?;
+        let loaded =
+            self.with_hook(|u| Vm::new(SliceRead::new(data), &u.options, &mut u.hooks).run())?;
         let end = loaded.end as usize;
         Ok((self.finish(loaded), end))
     }

@@ -78,7 +78,12 @@ fn err(data: &[u8]) -> serde_pickle_vm::Error {
 #[test]
 fn truncated_npy_files_fail_at_every_length() {
     let _serial = serial();
-    for name in ["npy_v1_f8.npy", "npy_v3_record_utf8.npy", "npy_v1_object.npy", "npy_v2_f8.npy"] {
+    for name in [
+        "npy_v1_f8.npy",
+        "npy_v3_record_utf8.npy",
+        "npy_v1_object.npy",
+        "npy_v2_f8.npy",
+    ] {
         let data = read(name);
         for n in 0..data.len() {
             let cut = &data[..n];
@@ -106,7 +111,10 @@ fn npy_header_errors_are_clear() {
         assert_eq!(err(data).to_string(), *msg);
     }
     let h = |header: &str| err(&npy(1, header, &[])).to_string();
-    assert_eq!(h("[1, 2]"), "the .npy header is a list, not a dict (at byte 10)");
+    assert_eq!(
+        h("[1, 2]"),
+        "the .npy header is a list, not a dict (at byte 10)"
+    );
     assert_eq!(
         h("{'descr': '<f8', 'shape': (1,)}"),
         "the .npy header must have the keys 'descr', 'fortran_order' and 'shape' (at byte 10)"
@@ -131,14 +139,20 @@ fn npy_header_errors_are_clear() {
         h("{'descr': [('a', '<f8'), ('b',)], 'fortran_order': False, 'shape': (1,)}"),
         "a record field must be (name, dtype) or (name, dtype, shape), not 1 items (at byte 10)"
     );
-    assert!(h("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), } __import__('os')")
-        .starts_with("bad .npy header literal: unexpected text after the literal"));
+    assert!(
+        h("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), } __import__('os')")
+            .starts_with("bad .npy header literal: unexpected text after the literal")
+    );
 }
 
 #[test]
 fn lying_shapes_and_overflows() {
     let _serial = serial();
-    let f = npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000,), }", &[0; 16]);
+    let f = npy(
+        1,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000,), }",
+        &[0; 16],
+    );
     let (e, peak) = peak_of(|| err(&f));
     assert_eq!(e.kind(), ErrorKind::Truncated);
     assert_eq!(
@@ -155,10 +169,25 @@ fn lying_shapes_and_overflows() {
         err(&f).to_string(),
         ".npy header declares shape [4294967296, 4294967296, 16] of <f8, whose size overflows (at byte 128)"
     );
-    let f = npy(1, "{'descr': ('<f8', (4294967296, 4294967296)), 'fortran_order': False, 'shape': (), }", &[]);
+    let f = npy(
+        1,
+        "{'descr': ('<f8', (4294967296, 4294967296)), 'fortran_order': False, 'shape': (), }",
+        &[],
+    );
     assert!(err(&f).to_string().contains("overflows"), "{}", err(&f));
-    let f = npy(1, &format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}", "9".repeat(40)), &[]);
-    assert!(err(&f).to_string().contains("an int too large"), "{}", err(&f));
+    let f = npy(
+        1,
+        &format!(
+            "{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}",
+            "9".repeat(40)
+        ),
+        &[],
+    );
+    assert!(
+        err(&f).to_string().contains("an int too large"),
+        "{}",
+        err(&f)
+    );
 }
 
 #[test]
@@ -173,7 +202,10 @@ fn deeply_nested_headers_are_refused_quickly() {
         let f = npy(2, &header, &[]);
         let t = std::time::Instant::now();
         let (e, peak) = peak_of(|| err(&f));
-        assert!(e.to_string().contains("nested deeper than 64 levels"), "{e}");
+        assert!(
+            e.to_string().contains("nested deeper than 64 levels"),
+            "{e}"
+        );
         assert!(t.elapsed().as_secs() < 2);
         assert!(peak < 4 * f.len() + (1 << 20), "{peak} for {}", f.len());
     }
@@ -182,7 +214,11 @@ fn deeply_nested_headers_are_refused_quickly() {
     for _ in 0..30 {
         descr = format!("[('f', {descr})]");
     }
-    let f = npy(1, &format!("{{'descr': {descr}, 'fortran_order': False, 'shape': (1,), }}"), &[0; 4]);
+    let f = npy(
+        1,
+        &format!("{{'descr': {descr}, 'fortran_order': False, 'shape': (1,), }}"),
+        &[0; 4],
+    );
     assert!(file::load_bytes(&f).is_ok());
 }
 
@@ -200,16 +236,30 @@ fn joblib_arrays_shorter_than_declared() {
             if n == 244 { 33 } else { 44 },
             n - 244
         );
-        assert_eq!(serde_pickle_vm::load_slice(cut).unwrap_err().to_string(), msg, "cut at {n}");
+        assert_eq!(
+            serde_pickle_vm::load_slice(cut).unwrap_err().to_string(),
+            msg,
+            "cut at {n}"
+        );
         assert_eq!(err(cut).to_string(), msg);
         // A stream counts what arrived.
         let e = serde_pickle_vm::load_reader(cut).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Truncated, "{e}");
-        assert!(e.to_string().starts_with("joblib array of shape [4] of <f8 needs"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("joblib array of shape [4] of <f8 needs"),
+            "{e}"
+        );
         let mut out = String::new();
         let e = file::dis(cut, &mut out, &DisOptions::default()).unwrap_err();
         assert_eq!(e.to_string(), msg);
-        assert!(out.ends_with(&format!("  244: [joblib array data of <f8, shape [4]: the file ends {} bytes into it]\n", n - 244)), "{out}");
+        assert!(
+            out.ends_with(&format!(
+                "  244: [joblib array data of <f8, shape [4]: the file ends {} bytes into it]\n",
+                n - 244
+            )),
+            "{out}"
+        );
     }
     for n in 0..data.len() {
         let _ = serde_pickle_vm::load_slice(&data[..n]);
@@ -272,18 +322,26 @@ fn joblib_shapes_of_absurd_size() {
     }
     // A stream cannot tell in advance: it stops at the allocation limit, or at the end.
     let (e, peak) = peak_of(|| serde_pickle_vm::load_reader(&p[..]).unwrap_err());
-    assert!(matches!(e.kind(), ErrorKind::Limit | ErrorKind::Truncated), "{e}");
+    assert!(
+        matches!(e.kind(), ErrorKind::Limit | ErrorKind::Truncated),
+        "{e}"
+    );
     assert!(peak < 1 << 20, "{peak}");
     // A declared padding longer than what follows.
     let p = wrapper(&[1], "f8", b"\xff\x00\x00");
-    assert!(serde_pickle_vm::load_slice(&p).unwrap_err().to_string().contains("needs 264 bytes, the file ends after 3"));
+    assert!(serde_pickle_vm::load_slice(&p)
+        .unwrap_err()
+        .to_string()
+        .contains("needs 264 bytes, the file ends after 3"));
     // A well-formed one loads.
     let mut tail = vec![3u8, 0xff, 0xff, 0xff];
     tail.extend_from_slice(&2.5f64.to_le_bytes());
     tail.push(b'.');
     let p = wrapper(&[1], "f8", &tail);
     let g = serde_pickle_vm::load_slice(&p).unwrap();
-    let Some(serde_pickle_vm::Emulated::NdArray(a)) = g.root().as_emulated() else { panic!() };
+    let Some(serde_pickle_vm::Emulated::NdArray(a)) = g.root().as_emulated() else {
+        panic!()
+    };
     assert_eq!(a.tensor().unwrap().to_vec::<f64>().unwrap(), [2.5]);
 }
 
@@ -293,10 +351,17 @@ fn joblib_wrappers_of_odd_state() {
     // No shape, a shape of strings, an unknown dtype: errors, not guesses.
     let bad_shape = b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}X\x05\x00\x00\x00shapeX\x01\x00\x00\x00xsb.";
     let e = serde_pickle_vm::load_slice(bad_shape).unwrap_err();
-    assert!(e.to_string().starts_with("a joblib NumpyArrayWrapper without a shape"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("a joblib NumpyArrayWrapper without a shape"),
+        "{e}"
+    );
     let p = wrapper(&[1], "q9", b"\x00.");
     let e = serde_pickle_vm::load_slice(&p).unwrap_err();
-    assert!(e.to_string().contains("whose dtype is not a numpy.dtype"), "{e}");
+    assert!(
+        e.to_string().contains("whose dtype is not a numpy.dtype"),
+        "{e}"
+    );
     // A nested pickle (object dtype) that never ends.
     let p = wrapper(&[1], "O", b"\x80\x05]");
     let e = serde_pickle_vm::load_slice(&p).unwrap_err();
@@ -372,7 +437,10 @@ fn random_mutations_of_every_fixture() {
             let (_, peak) = peak_of(|| {
                 if let Ok(l) = file::load_bytes(&d) {
                     let _ = serde_pickle_vm::json::to_string(&l.graph, &Default::default());
-                    let opts = serde_pickle_vm::json::JsonOptions { data: true, ..Default::default() };
+                    let opts = serde_pickle_vm::json::JsonOptions {
+                        data: true,
+                        ..Default::default()
+                    };
                     let _ = serde_pickle_vm::json::to_string(&l.graph, &opts);
                 }
                 let _ = file::dis(&d, &mut String::new(), &DisOptions::default());
@@ -382,7 +450,12 @@ fn random_mutations_of_every_fixture() {
             // ratio as it is (up to 4 GiB); crate::compress clamps it to the file's size.
             // Until that lands, a mutated .npz may reserve its declared inflated size.
             let zip = path.extension().is_some_and(|x| x == "npz");
-            assert!(zip || peak < 200 * d.len() + (8 << 20), "{}: {peak} bytes for {}", path.display(), d.len());
+            assert!(
+                zip || peak < 200 * d.len() + (8 << 20),
+                "{}: {peak} bytes for {}",
+                path.display(),
+                d.len()
+            );
         }
     }
     assert!(t.elapsed().as_secs() < 300);

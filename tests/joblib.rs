@@ -24,10 +24,11 @@ fn at<'g, 'de>(root: Value<'g, 'de>, path: &str) -> Value<'g, 'de> {
     if path.is_empty() {
         return root;
     }
-    path.split('.').fold(root, |v, seg| match seg.parse::<usize>() {
-        Ok(i) if v.seq().is_some() => v.get(i).unwrap(),
-        _ => v.get(seg).unwrap_or_else(|| panic!("no {seg} in {path}")),
-    })
+    path.split('.')
+        .fold(root, |v, seg| match seg.parse::<usize>() {
+            Ok(i) if v.seq().is_some() => v.get(i).unwrap(),
+            _ => v.get(seg).unwrap_or_else(|| panic!("no {seg} in {path}")),
+        })
 }
 
 /// The plain values of the dump with every array as null, like the manifest's `values`.
@@ -58,7 +59,12 @@ fn check_dump(name: &str, graph: &Graph<'_>, e: &Json) {
     for (path, spec) in e["arrays"].as_object().unwrap() {
         check_array(&format!("{name}:{path}"), at(root, path), spec);
     }
-    assert!(json_eq(&plain(root), &e["values"]), "{name}: {} != {}", plain(root), e["values"]);
+    assert!(
+        json_eq(&plain(root), &e["values"]),
+        "{name}: {} != {}",
+        plain(root),
+        e["values"]
+    );
 }
 
 #[test]
@@ -137,8 +143,13 @@ fn array_bytes_are_where_joblib_reads_them() {
         );
         // A nested pickle's listing ends before the next opcode of the outer one.
         for (start, end) in &blocks {
-            let next = out.lines().find(|l| l.trim_start().starts_with(&format!("{end}: ")));
-            assert!(next.is_some() || *end as usize == data.len(), "{name}: nothing at {end} after the block at {start}");
+            let next = out
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{end}: ")));
+            assert!(
+                next.is_some() || *end as usize == data.len(),
+                "{name}: nothing at {end} after the block at {start}"
+            );
         }
     }
 }
@@ -180,11 +191,25 @@ fn the_joblib_switch() {
     };
     let g = Unpickler::with_options(raw).load_slice(&data).unwrap();
     let root = g.root();
-    let after = root.items().unwrap().find(|(k, _)| k.as_str() == Some("after"));
+    let after = root
+        .items()
+        .unwrap()
+        .find(|(k, _)| k.as_str() == Some("after"));
     assert!(after.is_some(), "the pickle after the arrays was read");
-    let f8 = root.items().unwrap().find(|(k, _)| k.as_str() == Some("f8")).unwrap().1;
-    let cls = g.value(f8.as_object().unwrap().callable).as_global().unwrap();
-    assert_eq!((&*cls.module, &*cls.name), ("joblib.numpy_pickle", "NumpyArrayWrapper"));
+    let f8 = root
+        .items()
+        .unwrap()
+        .find(|(k, _)| k.as_str() == Some("f8"))
+        .unwrap()
+        .1;
+    let cls = g
+        .value(f8.as_object().unwrap().callable)
+        .as_global()
+        .unwrap();
+    assert_eq!(
+        (&*cls.module, &*cls.name),
+        ("joblib.numpy_pickle", "NumpyArrayWrapper")
+    );
 }
 
 #[test]
@@ -246,8 +271,15 @@ fn joblib_before_0_10_reads_its_sibling_files() {
 fn sibling_names_must_stay_in_the_directory() {
     let data = std::fs::read(format!("{DIR}/old_multi.pkl")).unwrap();
     let needle = b"old_multi.pkl_01.npy";
-    let at = data.windows(needle.len()).position(|w| w == needle).unwrap();
-    for evil in [&b"../_multi.pkl_01.npy"[..], b"/etc/passwd_01.abcde", b"sub/multi.pkl_01.npy"] {
+    let at = data
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap();
+    for evil in [
+        &b"../_multi.pkl_01.npy"[..],
+        b"/etc/passwd_01.abcde",
+        b"sub/multi.pkl_01.npy",
+    ] {
         let mut bad = data.clone();
         bad[at..at + needle.len()].copy_from_slice(evil);
         let dir = std::env::temp_dir().join(format!("files-test-{}", std::process::id()));

@@ -65,7 +65,11 @@ fn plain_arrays_view_the_file_without_copying() {
     let a = loaded.array().unwrap();
     let start = bytes.as_ptr() as usize;
     let at = a.raw_bytes().as_ptr() as usize;
-    assert_eq!(at - start, 128, "the data is the file's bytes after the header");
+    assert_eq!(
+        at - start,
+        128,
+        "the data is the file's bytes after the header"
+    );
     assert_eq!(
         a.tensor().unwrap().to_vec::<f64>().unwrap(),
         [0.0, 1.0, 2.0, 3.0, 4.0]
@@ -74,7 +78,10 @@ fn plain_arrays_view_the_file_without_copying() {
 
 #[test]
 fn object_arrays_dis_as_pickletools_does() {
-    for e in entries("npy").into_iter().filter(|e| e.get("dis").is_some()) {
+    for e in entries("npy")
+        .into_iter()
+        .filter(|e| e.get("dis").is_some())
+    {
         let name = e["file"].as_str().unwrap();
         let data = std::fs::read(format!("{DIR}/{name}")).unwrap();
         let expected =
@@ -167,7 +174,11 @@ fn deflated_npz_members_obey_the_inflate_limits() {
     };
     let err = file::load_file_with(format!("{DIR}/npz_compressed.npz"), &opts).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
-    assert!(err.to_string().starts_with("npz member a.npy: zip entry a.npy inflates"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("npz member a.npy: zip entry a.npy inflates"),
+        "{err}"
+    );
     // Stored members are not inflated: the limit does not apply.
     assert!(file::load_file_with(format!("{DIR}/npz_savez.npz"), &opts).is_ok());
 }

@@ -132,7 +132,12 @@ fn shape_of(v: Option<Value<'_, '_>>) -> Option<Vec<usize>> {
 }
 
 impl BuildHook for Hook {
-    fn after_build(&mut self, obj: Value<'_, '_>, at: u64, options: &Options) -> Result<AfterBuild> {
+    fn after_build(
+        &mut self,
+        obj: Value<'_, '_>,
+        at: u64,
+        options: &Options,
+    ) -> Result<AfterBuild> {
         let Some((module, name)) = class_of(obj) else {
             return Ok(AfterBuild::Nothing);
         };
@@ -154,14 +159,23 @@ impl BuildHook for Hook {
 
 impl Hook {
     /// A `NumpyArrayWrapper`: the array follows in the stream.
-    fn inline(&mut self, state: Option<Value<'_, '_>>, at: u64, options: &Options) -> Result<AfterBuild> {
+    fn inline(
+        &mut self,
+        state: Option<Value<'_, '_>>,
+        at: u64,
+        options: &Options,
+    ) -> Result<AfterBuild> {
         let field = |k: &str| state.and_then(|s| s.get(k));
         let shape = shape_of(field("shape")).ok_or_else(|| {
             format_err("a joblib NumpyArrayWrapper without a shape (a tuple of non-negative ints)")
         })?;
         let dtype = field("dtype")
             .and_then(|d| super::dtype_of(d, 0))
-            .ok_or_else(|| format_err("a joblib NumpyArrayWrapper whose dtype is not a numpy.dtype this crate reads"))?;
+            .ok_or_else(|| {
+                format_err(
+                    "a joblib NumpyArrayWrapper whose dtype is not a numpy.dtype this crate reads",
+                )
+            })?;
         let order = match field("order").and_then(|o| o.as_str()) {
             Some("F") => Order::F,
             Some("C") | None => Order::C,
@@ -222,8 +236,7 @@ impl Hook {
                 return Ok(None);
             }
             let bytes = share(input.as_ref(), data);
-            NdArray::new(dtype, shape, order, bytes)
-                .map(|a| Some(Emulated::NdArray(Box::new(a))))
+            NdArray::new(dtype, shape, order, bytes).map(|a| Some(Emulated::NdArray(Box::new(a))))
         };
         Ok(AfterBuild::Raw {
             aligned,
@@ -306,13 +319,20 @@ impl Hook {
             .unwrap_or_default();
         let (shape, dtype, fortran) = match st.as_slice() {
             [_, shape, dtype, fortran] | [shape, dtype, fortran] => (*shape, *dtype, *fortran),
-            _ => return Err(format_err("a joblib ZNDArrayWrapper whose state is not (version, shape, dtype, is_fortran)")),
+            _ => return Err(format_err(
+                "a joblib ZNDArrayWrapper whose state is not (version, shape, dtype, is_fortran)",
+            )),
         };
         let shape = shape_of(Some(shape))
             .ok_or_else(|| format_err("a joblib ZNDArrayWrapper without a valid shape"))?;
-        let dtype: NpDtype = super::dtype_of(dtype, 0)
-            .ok_or_else(|| format_err("a joblib ZNDArrayWrapper whose dtype this crate does not read"))?;
-        let order = if fortran.as_bool() == Some(true) { Order::F } else { Order::C };
+        let dtype: NpDtype = super::dtype_of(dtype, 0).ok_or_else(|| {
+            format_err("a joblib ZNDArrayWrapper whose dtype this crate does not read")
+        })?;
+        let order = if fortran.as_bool() == Some(true) {
+            Order::F
+        } else {
+            Order::C
+        };
         let _ = (shape, dtype, order, options);
         // TODO(compress): inflate the Z-file (b"ZF" + hex length + zlib) with
         // crate::compress and build the array.

@@ -321,14 +321,13 @@ impl Parser<'_> {
             return Ok(());
         }
         let hex = |p: &mut Self, n: usize| -> Result<u32> {
-            let digits = p
-                .s
-                .get(p.pos..p.pos + n)
-                .filter(|d| d.iter().all(u8::is_ascii_hexdigit))
-                .ok_or_else(|| LitError {
-                    offset: at,
-                    message: format!("a \\{} escape needs {n} hex digits", c as char),
-                })?;
+            let digits =
+                p.s.get(p.pos..p.pos + n)
+                    .filter(|d| d.iter().all(u8::is_ascii_hexdigit))
+                    .ok_or_else(|| LitError {
+                        offset: at,
+                        message: format!("a \\{} escape needs {n} hex digits", c as char),
+                    })?;
             p.pos += n;
             let text = std::str::from_utf8(digits).unwrap_or("0");
             Ok(u32::from_str_radix(text, 16).unwrap_or(0))
@@ -408,7 +407,10 @@ mod tests {
     fn strings_and_escapes() {
         let s = |t: &str| parse(t, false).unwrap();
         assert_eq!(s(r#""it's""#), Lit::Str("it's".into()));
-        assert_eq!(s(r"'a\'b\\c\n\x41\u00e9\U0001F600\101'"), Lit::Str("a'b\\c\nAé😀A".into()));
+        assert_eq!(
+            s(r"'a\'b\\c\n\x41\u00e9\U0001F600\101'"),
+            Lit::Str("a'b\\c\nAé😀A".into())
+        );
         assert_eq!(s("u'x'"), Lit::Str("x".into()));
         assert_eq!(s("'''a'b'''"), Lit::Str("a'b".into()));
         assert_eq!(s(r"'\q'"), Lit::Str("\\q".into()));
@@ -419,7 +421,10 @@ mod tests {
     fn ints() {
         assert_eq!(parse("-12", false).unwrap(), Lit::Int(-12));
         assert_eq!(parse("1_000", false).unwrap(), Lit::Int(1000));
-        assert_eq!(parse("(3L, 4L)", true).unwrap(), Lit::Tuple(vec![Lit::Int(3), Lit::Int(4)]));
+        assert_eq!(
+            parse("(3L, 4L)", true).unwrap(),
+            Lit::Tuple(vec![Lit::Int(3), Lit::Int(4)])
+        );
         assert!(parse("(3L,)", false).is_err());
         assert!(parse("007", false).is_err());
         assert!(parse("1.5", false).is_err());
@@ -431,9 +436,15 @@ mod tests {
     fn errors_say_where() {
         let e = parse("{'a': 1 'b': 2}", false).unwrap_err();
         assert_eq!((e.offset, e.message.as_str()), (8, "expected ',' or '}'"));
-        assert_eq!(parse("{'a': 1", false).unwrap_err().message, "the literal ends early");
+        assert_eq!(
+            parse("{'a': 1", false).unwrap_err().message,
+            "the literal ends early"
+        );
         assert_eq!(parse("'abc", false).unwrap_err().offset, 0);
-        assert_eq!(parse("foo", false).unwrap_err().message, "\"foo\" is not a literal");
+        assert_eq!(
+            parse("foo", false).unwrap_err().message,
+            "\"foo\" is not a literal"
+        );
         assert!(parse("{} x", false).is_err());
         assert!(parse("(1,,)", false).is_err());
         assert!(parse("[1 2]", false).is_err());

@@ -83,14 +83,18 @@ impl Header {
             _ => {
                 return Err(bad(
                     6,
-                    format!("unsupported .npy format version {major}.{minor} (1.0, 2.0 and 3.0 are known)"),
+                    format!(
+                    "unsupported .npy format version {major}.{minor} (1.0, 2.0 and 3.0 are known)"
+                ),
                 ))
             }
         };
         let Some(len_bytes) = data.get(8..8 + len_size) else {
             return Err(bad(
                 8,
-                format!("truncated .npy header: the file ends before the {len_size}-byte header length"),
+                format!(
+                    "truncated .npy header: the file ends before the {len_size}-byte header length"
+                ),
             ));
         };
         let mut le = [0u8; 4];
@@ -164,12 +168,7 @@ impl Header {
         };
         let fortran_order = match fortran {
             Lit::Bool(b) => b,
-            other => {
-                return Err(at(format!(
-                    "fortran_order is not a bool: {}",
-                    show(&other)
-                )))
-            }
+            other => return Err(at(format!("fortran_order is not a bool: {}", show(&other)))),
         };
         let shape = match &shape {
             Lit::Tuple(dims) => dims
@@ -187,7 +186,7 @@ impl Header {
                 show(&shape)
             ))
         })?;
-        let dtype = descr_to_dtype(&descr, 0).map_err(|msg| at(msg))?;
+        let dtype = descr_to_dtype(&descr, 0).map_err(at)?;
         Ok(Header {
             version: (major, minor),
             dtype,
@@ -427,7 +426,10 @@ mod tests {
             ("b", 8, Some("T"))
         );
         assert_eq!(f[1].dtype.subarray().unwrap().1, &[2]);
-        assert_eq!((f[2].offset, f[2].dtype.fields()[0].name.as_str()), (24, "x"));
+        assert_eq!(
+            (f[2].offset, f[2].dtype.fields()[0].name.as_str()),
+            (24, "x")
+        );
         assert!(h.array(&Bytes::new(file)).is_ok());
     }
 
@@ -443,15 +445,42 @@ mod tests {
             ".npy header length 255 runs past the end of the file: 1 bytes follow the length (at byte 8)"
         );
         assert!(msg(b"\x93NUMPY\x04\x00\x00\x00").contains("version 4.0"));
-        let f = npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,) ", &[]);
-        assert!(msg(&f).starts_with("bad .npy header literal: the literal ends early"), "{}", msg(&f));
-        let f = npy(2, "{'descr': '<q9', 'fortran_order': False, 'shape': (3,), }", &[]);
-        assert_eq!(msg(&f), "unknown dtype \"<q9\" in the .npy header (at byte 12)");
-        let f = npy(1, "{'descr': '<f8', 'fortran_order': 0, 'shape': (3,), }", &[]);
+        let f = npy(
+            1,
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (3,) ",
+            &[],
+        );
+        assert!(
+            msg(&f).starts_with("bad .npy header literal: the literal ends early"),
+            "{}",
+            msg(&f)
+        );
+        let f = npy(
+            2,
+            "{'descr': '<q9', 'fortran_order': False, 'shape': (3,), }",
+            &[],
+        );
+        assert_eq!(
+            msg(&f),
+            "unknown dtype \"<q9\" in the .npy header (at byte 12)"
+        );
+        let f = npy(
+            1,
+            "{'descr': '<f8', 'fortran_order': 0, 'shape': (3,), }",
+            &[],
+        );
         assert_eq!(msg(&f), "fortran_order is not a bool: 0 (at byte 10)");
-        let f = npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }", &[]);
+        let f = npy(
+            1,
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }",
+            &[],
+        );
         assert!(msg(&f).starts_with("shape is not a tuple of non-negative ints"));
-        let f = npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000,), }", &[0; 16]);
+        let f = npy(
+            1,
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000,), }",
+            &[0; 16],
+        );
         let h = Header::parse(&f).unwrap();
         assert_eq!(
             h.array(&Bytes::new(f.clone())).unwrap_err().to_string(),

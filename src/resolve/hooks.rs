@@ -97,6 +97,7 @@ pub(crate) trait BuildHook {
 pub(crate) type FinishRaw = Box<dyn FnOnce(RawData<'_>) -> Result<Option<Emulated>>>;
 
 /// What a [`BuildHook`] found after a BUILD.
+#[cfg_attr(not(feature = "numpy"), allow(dead_code))]
 pub(crate) enum AfterBuild {
     /// A plain BUILD: the next opcode follows.
     Nothing,
@@ -123,6 +124,7 @@ pub(crate) enum AfterBuild {
 }
 
 /// The data of an [`AfterBuild::Raw`] block.
+#[cfg_attr(not(feature = "numpy"), allow(dead_code))]
 pub(crate) struct RawData<'a> {
     /// The bytes: borrowed from the input for slice loads, read from the stream
     /// otherwise.

@@ -41,11 +41,13 @@ mod convert;
 #[cfg(feature = "torch")]
 mod rebuild;
 #[cfg(any(feature = "torch", feature = "npz"))]
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
 pub(crate) mod source;
 mod state_dict;
 #[cfg(feature = "torch")]
 mod typed;
 #[cfg(any(feature = "torch", feature = "npz"))]
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
 pub(crate) mod zip;
 
 #[doc(hidden)]

@@ -79,19 +79,23 @@ pub fn to_json(v: Value<'_, '_>) -> Json {
 /// Equal JSON, floats within a relative 1e-15 (serde_json's parser is not exact).
 pub fn json_eq(a: &Json, b: &Json) -> bool {
     match (a, b) {
-        (Json::Number(x), Json::Number(y)) => match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
-            (Some(p), Some(q), _, _) => p == q,
-            (_, _, Some(p), Some(q)) => p == q,
-            _ => {
-                let (p, q) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-                p == q || (p - q).abs() <= 1e-15 * p.abs().max(q.abs())
+        (Json::Number(x), Json::Number(y)) => {
+            match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
+                (Some(p), Some(q), _, _) => p == q,
+                (_, _, Some(p), Some(q)) => p == q,
+                _ => {
+                    let (p, q) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                    p == q || (p - q).abs() <= 1e-15 * p.abs().max(q.abs())
+                }
             }
-        },
+        }
         (Json::Array(x), Json::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
         }
         (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -124,7 +128,11 @@ pub fn check_array(name: &str, v: Value<'_, '_>, spec: &Json) {
                 .iter()
                 .map(|p| to_json(v.with(*p)))
                 .collect();
-            assert!(json_eq(&Json::Array(got.clone()), &spec["items"]), "{name}: {got:?} != {}", spec["items"]);
+            assert!(
+                json_eq(&Json::Array(got.clone()), &spec["items"]),
+                "{name}: {got:?} != {}",
+                spec["items"]
+            );
         }
         Some(Emulated::NdArray(a)) => {
             assert_eq!(a.descr(), spec["dtype"], "{name}");
@@ -147,7 +155,10 @@ pub fn check_array(name: &str, v: Value<'_, '_>, spec: &Json) {
                         }
                     })
                     .collect();
-                assert!(json_eq(&Json::Array(got.clone()), &Json::Array(want.clone())), "{name}: {got:?} != {want:?}");
+                assert!(
+                    json_eq(&Json::Array(got.clone()), &Json::Array(want.clone())),
+                    "{name}: {got:?} != {want:?}"
+                );
             }
         }
         _ => panic!("{name}: not an array but a {}", v.type_name()),
