@@ -21,7 +21,7 @@ use crate::array::{Bytes, NdArray, NpDtype, Order};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
 use crate::resolve::hooks::{AfterBuild, BuildHook, RawData};
-use crate::value::{Construct, Emulated, Value};
+use crate::value::{Construct, Emulated, Packed, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -67,6 +67,11 @@ pub(crate) struct Hook {
     mmap: bool,
     /// Where to record what was found.
     found: Option<Rc<RefCell<Found>>>,
+    /// The last classes found not to be joblib's, and where the next one goes.
+    plain: [Option<Packed>; 4],
+    next_plain: usize,
+    /// `copyreg._reconstructor`, once seen.
+    reconstructor: Option<Packed>,
 }
 
 impl Hook {
@@ -89,24 +94,26 @@ impl Hook {
             dir,
             mmap,
             found: Some(found),
+            ..Hook::default()
         }
     }
 }
 
-/// The class an object was made from: NEWOBJ's class, or the class that protocols 0 and
-/// 1 pass to `copyreg._reconstructor`.
-fn class_of<'g>(obj: Value<'g, '_>) -> Option<(&'g str, &'g str)> {
+/// The class value an object was made from: NEWOBJ's class, or the class that
+/// protocols 0 and 1 pass to `copyreg._reconstructor`.
+fn class_slot(obj: Value<'_, '_>, reconstructor: &mut Option<Packed>) -> Option<Packed> {
     let o = obj.as_object()?;
     let g = obj.graph();
-    let callable = g.value(o.callable).as_global()?;
-    if o.construct == Construct::Call
-        && matches!(&*callable.module, "copyreg" | "copy_reg")
-        && callable.name == "_reconstructor"
-    {
-        let cls = g.value(*g.items(o.args).first()?).as_global()?;
-        return Some((&cls.module, &cls.name));
+    let is_reconstructor = *reconstructor == Some(o.callable)
+        || (o.construct == Construct::Call
+            && g.value(o.callable).as_global().is_some_and(|c| {
+                matches!(&*c.module, "copyreg" | "copy_reg") && c.name == "_reconstructor"
+            }));
+    if is_reconstructor {
+        *reconstructor = Some(o.callable);
+        return g.items(o.args).first().copied();
     }
-    Some((&callable.module, &callable.name))
+    Some(o.callable)
 }
 
 /// joblib's modules, also as scikit-learn vendored them (`sklearn.externals.joblib`).
@@ -138,10 +145,21 @@ impl BuildHook for Hook {
         at: u64,
         options: &Options,
     ) -> Result<AfterBuild> {
-        let Some((module, name)) = class_of(obj) else {
+        // Every BUILD of the pickle comes here: the classes already found not to be
+        // joblib's (most pickles build many objects of few classes) leave at once.
+        let Some(class) = class_slot(obj, &mut self.reconstructor) else {
             return Ok(AfterBuild::Nothing);
         };
+        if self.plain.contains(&Some(class)) {
+            return Ok(AfterBuild::Nothing);
+        }
+        let Some(global) = obj.with(class).as_global() else {
+            return Ok(AfterBuild::Nothing);
+        };
+        let (module, name) = (&*global.module, &*global.name);
         if !is_joblib(module) {
+            self.plain[self.next_plain % 4] = Some(class);
+            self.next_plain += 1;
             return Ok(AfterBuild::Nothing);
         }
         let state = obj
