@@ -286,18 +286,15 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
         let mut member: Option<&str> = None;
         // joblib's inline arrays are listed where they are: object arrays (their pickles
         // are scanned) always, plain ones with --all; the rest are counted below.
-        let inline: Vec<&scan::Array> = report
-            .arrays
-            .iter()
-            .filter(|a| a.format != "npy")
-            .collect();
+        let inline: Vec<&scan::Array> =
+            report.arrays.iter().filter(|a| a.format != "npy").collect();
         let mut shown = vec![false; inline.len()];
         let array_line = |a: &scan::Array| {
             let what = match (&a.file, a.object) {
                 (Some(f), _) => format!("array in the file {f}"),
                 (None, true) => format!(
-                    "object array, shape {:?}: its pickle ({}..{}) is scanned",
-                    a.shape, a.offset, a.end
+                    "object array ({}), shape {:?}: its pickle ({}..{}) is scanned",
+                    a.dtype, a.shape, a.offset, a.end
                 ),
                 (None, false) => format!(
                     "{} array, shape {:?}, order {}: {} bytes of data{}, skipped",
@@ -315,7 +312,10 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
             format!("  {:<10} {:>8}  {:<13} {what}", "array", a.offset, "")
         };
         for p in &report.pickles {
-            let duplicate = p.findings.first().is_some_and(|f| f.kind == Kind::DuplicateName);
+            let duplicate = p
+                .findings
+                .first()
+                .is_some_and(|f| f.kind == Kind::DuplicateName);
             if p.member.as_deref() != member || p.start > 0 || duplicate {
                 member = p.member.as_deref();
                 let name = member.unwrap_or("pickle");
@@ -339,19 +339,18 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
                         writeln!(out, "{}", array_line(a)).map_err(w)?;
                     }
                 }
-                let show = all
-                    || matches!(
+                let show =
+                    all || matches!(
                         f.kind,
                         Kind::Global
                             | Kind::Extension
                             | Kind::TrailingData
                             | Kind::ExternalFile
                             | Kind::DuplicateName
-                    )
-                    || f.severity == Severity::Dangerous
-                    || (f.kind == Kind::Build
-                        && f.severity > Severity::Safe
-                        && f.name.as_deref().is_some_and(|n| !n.contains(" at ")));
+                    ) || f.severity == Severity::Dangerous
+                        || (f.kind == Kind::Build
+                            && f.severity > Severity::Safe
+                            && f.name.as_deref().is_some_and(|n| !n.contains(" at ")));
                 if !show {
                     hidden += 1;
                     continue;
@@ -414,7 +413,10 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
                         "array",
                         a.offset,
                         "",
-                        a.member.as_deref().map(|m| format!("{m}: ")).unwrap_or_default(),
+                        a.member
+                            .as_deref()
+                            .map(|m| format!("{m}: "))
+                            .unwrap_or_default(),
                         a.dtype,
                         a.shape
                     )
@@ -459,13 +461,19 @@ fn verdict(report: &serde_pickle_vm::scan::Report) -> String {
                     }
                 }
             }
-            let other = report
-                .findings()
-                .filter(|(_, f)| {
-                    f.severity == Severity::Unknown
-                        && !matches!(f.kind, Kind::Global | Kind::Call | Kind::Build)
-                })
-                .count();
+            let mut other: Vec<&str> = Vec::new();
+            for (_, f) in report.findings() {
+                let what = match f.kind {
+                    Kind::TrailingData => "data after STOP",
+                    Kind::Extension => "an extension code",
+                    Kind::ExternalFile => "a file read from outside the dump",
+                    Kind::DuplicateName => "zip records sharing a name",
+                    _ => continue,
+                };
+                if f.severity == Severity::Unknown && !other.contains(&what) {
+                    other.push(what);
+                }
+            }
             let mut why = Vec::new();
             if !names.is_empty() {
                 let mut list = names[..names.len().min(3)].join(", ");
@@ -474,8 +482,9 @@ fn verdict(report: &serde_pickle_vm::scan::Report) -> String {
                 }
                 why.push(format!("not known to be data: {list}"));
             }
-            if other > 0 {
-                why.push(plural(other, "other finding"));
+            why.extend(other.iter().map(|s| s.to_string()));
+            if why.is_empty() {
+                why.push("calls of objects the pickle built".into());
             }
             format!("unknown ({}; nothing dangerous)", why.join("; "))
         }

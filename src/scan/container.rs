@@ -84,7 +84,8 @@ fn scan_uncompressed(data: &[u8]) -> Report {
     }
     let mut r = report("pickle");
     r.pickles = stream(data, None, None, true, &mut r.arrays);
-    if r.arrays.iter().any(|a| a.format.starts_with("joblib")) {
+    if r.arrays.iter().any(|a| a.format.starts_with("joblib")) || r.pickles.iter().any(|p| p.joblib)
+    {
         r.format = "joblib";
     }
     r
@@ -108,6 +109,7 @@ fn pickle(member: &Option<String>, start: usize, o: walk::Outcome) -> Pickle {
         protocol: o.protocol,
         findings: o.findings,
         error,
+        joblib: o.wrappers > 0,
     }
 }
 
@@ -139,7 +141,7 @@ fn array(member: &Option<String>, a: InlineArray) -> Array {
 /// loader would do that is dangerous and not already listed.
 fn walk_top(data: &[u8], start: usize) -> walk::Outcome {
     let j = walk::walk_joblib(data, start);
-    if j.arrays.is_empty() && !j.failed_in_array {
+    if j.wrappers == 0 {
         // No wrapper was built: both loaders read the same opcodes.
         return j;
     }
@@ -156,13 +158,16 @@ fn walk_top(data: &[u8], start: usize) -> walk::Outcome {
                 .iter()
                 .any(|g| g.offset == f.offset && g.opcode == f.opcode)
         {
-            f.detail = if f.detail.is_empty() {
-                format!("what {who} reads here (the bytes are array data to the other loader)")
+            let other = if who == "pickle.load" {
+                "joblib.load"
             } else {
-                format!(
-                    "{}; what {who} reads here (the bytes are array data to the other loader)",
-                    f.detail
-                )
+                "pickle.load"
+            };
+            let how = format!("if loaded with {who}: {other} reads these bytes as array data");
+            f.detail = if f.detail.is_empty() {
+                how
+            } else {
+                format!("{}; {how}", f.detail)
             };
             primary.findings.push(f);
         }
@@ -315,6 +320,7 @@ fn npy(data: &[u8], member: Option<String>, r: &mut Report) {
                     protocol: None,
                     findings: Vec::new(),
                     error: Some(error),
+                    joblib: false,
                 }),
                 None => r.error = Some(error),
             }
@@ -379,6 +385,7 @@ fn zip(data: &[u8]) -> Report {
                 protocol: None,
                 findings: Vec::new(),
                 error: Some(ScanError { offset, message }),
+                joblib: false,
             }),
         }
         // Readers disagree on which of two records with one name they read.
@@ -394,12 +401,12 @@ fn zip(data: &[u8]) -> Report {
             };
             let finding = Finding {
                 severity: Severity::Unknown,
-                offset: e.local,
+                offset: 0,
                 opcode: "",
                 kind: Kind::DuplicateName,
                 name: Some(name.clone()),
                 detail: format!(
-                    "record {nth} of {same} named {name} (local header at {}): {who}; every one is scanned",
+                    "record {nth} of {same} with this name (local header at byte {} of the archive): {who}; every one is scanned",
                     e.local
                 ),
                 called_by: Vec::new(),
@@ -413,6 +420,7 @@ fn zip(data: &[u8]) -> Report {
                     protocol: None,
                     findings: vec![finding],
                     error: None,
+                    joblib: false,
                 }),
             }
         }

@@ -51,7 +51,8 @@
 //!             "pickles": [PICKLE, ...],         // in file order
 //!             "arrays": [ARRAY, ...]}           // array data not read as opcodes, in file order
 //! PICKLE   = {"member": null | "archive/data.pkl", "start": u64, "end": null | u64,
-//!             "protocol": null | 0-5, "error": null | ERROR, "findings": [FINDING, ...]}
+//!             "protocol": null | 0-5, "error": null | ERROR, "findings": [FINDING, ...],
+//!             "joblib": bool}                   // read as joblib.load reads it
 //! ERROR    = {"offset": null | u64, "message": str}
 //! FINDING  = {"severity": "safe" | "unknown" | "dangerous",
 //!             "offset": u64,                    // of the opcode, in the file or member
@@ -136,9 +137,10 @@ pub enum Kind {
     /// the file `name` (next to the dump) with `np.load(allow_pickle=True)`. *Safe* for
     /// a plain file name (scan that file too), *unknown* for a path or a computed name.
     ExternalFile,
-    /// A zip record whose name an earlier record already has: readers disagree on which
-    /// one they read (torch the first, Python's `zipfile` the last). Every record is
-    /// scanned; this finding heads the pickles of each record of such a name.
+    /// A zip record whose name another record has too: readers disagree on which one
+    /// they read (torch the first, Python's `zipfile` the last). Every record is
+    /// scanned; this finding (offset 0 of the member) heads the pickles of each record
+    /// of such a name.
     DuplicateName,
 }
 
@@ -226,6 +228,9 @@ pub struct Pickle {
     /// Why it could not be read to its STOP (Python's load would raise there, after
     /// doing what the findings before that offset say).
     pub error: Option<ScanError>,
+    /// It was read as `joblib.load` reads it: after the BUILD of a joblib array
+    /// wrapper, the array's bytes (see [`Report::arrays`]).
+    pub joblib: bool,
 }
 
 impl Pickle {

@@ -83,7 +83,10 @@ pub(crate) fn header(data: &[u8]) -> Result<Header, (usize, String)> {
             .collect::<Option<Vec<u64>>>(),
         _ => None,
     }
-    .ok_or((at, ".npy header's 'shape' is not a tuple of ints".to_string()))?;
+    .ok_or((
+        at,
+        ".npy header's 'shape' is not a tuple of ints".to_string(),
+    ))?;
     let fortran = matches!(get("fortran_order"), Some(Lit::Bool(true)));
     let descr_text = match descr {
         Lit::Str(s) => s.clone(),

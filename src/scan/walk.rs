@@ -133,6 +133,8 @@ pub(crate) struct Outcome {
     pub(crate) resume: usize,
     /// The walk stopped while reading an array's data (not at an opcode).
     pub(crate) failed_in_array: bool,
+    /// BUILDs of joblib array wrappers read as `joblib.load` does.
+    pub(crate) wrappers: usize,
 }
 
 struct Walk<'a> {
@@ -157,6 +159,7 @@ struct Walk<'a> {
     /// Overrides the offset of the error a step returns.
     fail_at: Option<usize>,
     failed_in_array: bool,
+    wrappers: usize,
 }
 
 type Step = Result<bool, String>;
@@ -190,6 +193,7 @@ fn walk_with(data: &[u8], start: usize, joblib: bool) -> Outcome {
         arrays: Vec::new(),
         fail_at: None,
         failed_in_array: false,
+        wrappers: 0,
     };
     let end = loop {
         if let Err(message) = w.leave_exhausted_frame() {
@@ -239,6 +243,7 @@ fn walk_with(data: &[u8], start: usize, joblib: bool) -> Outcome {
         arrays: w.arrays,
         resume,
         failed_in_array: w.failed_in_array,
+        wrappers: w.wrappers,
     }
 }
 
@@ -258,9 +263,11 @@ impl<'a> Walk<'a> {
             if self.pos >= fe {
                 if self.file_pos != fe {
                     if self.pos > fe {
-                        return Err("an opcode runs past the end of its frame after joblib read \
+                        return Err(
+                            "an opcode runs past the end of its frame after joblib read \
                                     array data from the file (Python's unpickler raises here)"
-                            .into());
+                                .into(),
+                        );
                     }
                     self.pos = self.file_pos;
                 }
@@ -755,6 +762,21 @@ impl<'a> Walk<'a> {
         let Some(kind) = classify::joblib_wrapper(&self.globals[c as usize].path) else {
             return Ok(());
         };
+        self.wrappers += 1;
+        if let Some(f) = self
+            .findings
+            .iter_mut()
+            .rev()
+            .find(|f| f.offset == at as u64)
+        {
+            f.detail = match kind {
+                classify::Wrapper::Inline => {
+                    "joblib.load then reads the array's bytes that follow (listed in arrays)"
+                }
+                classify::Wrapper::File => "joblib.load then reads the array from a file",
+            }
+            .into();
+        }
         // The state sets attributes: a dict, or (dict, slot dict).
         let mut dicts = Vec::new();
         match &state {
@@ -829,7 +851,10 @@ impl<'a> Walk<'a> {
             Some(Av::Str(o)) => o.to_string(),
             _ => "C".to_string(),
         };
-        let aligned = !matches!(self.attr(r, "numpy_array_alignment_bytes"), None | Some(Av::PyNone));
+        let aligned = !matches!(
+            self.attr(r, "numpy_array_alignment_bytes"),
+            None | Some(Av::PyNone)
+        );
         let offset = self.file_cursor();
         let mut rec = InlineArray {
             build: at,
@@ -871,12 +896,12 @@ impl<'a> Walk<'a> {
                 rec.padding = 1 + n as usize;
                 data = offset + rec.padding;
             }
-            let count = rec
-                .shape
-                .iter()
-                .try_fold(1u64, |n, &d| n.checked_mul(d));
-            let size = count
-                .and_then(|n| u64::try_from(dt.itemsize).ok().and_then(|s| n.checked_mul(s)));
+            let count = rec.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d));
+            let size = count.and_then(|n| {
+                u64::try_from(dt.itemsize)
+                    .ok()
+                    .and_then(|s| n.checked_mul(s))
+            });
             let Some(size) = size else {
                 return fail(
                     self,
@@ -931,8 +956,7 @@ impl<'a> Walk<'a> {
             ),
             None => (
                 Severity::Unknown,
-                "joblib.load would read the array from a file whose name is not a constant"
-                    .into(),
+                "joblib.load would read the array from a file whose name is not a constant".into(),
             ),
         };
         self.finding(Finding {
@@ -1013,7 +1037,11 @@ impl<'a> Walk<'a> {
             'M' | 'm' => (fixed(&[8])?, false, false),
             'O' => (8, false, true),
             'S' | 'a' | 'V' => (n.unwrap_or(0), true, false),
-            'U' => (n.unwrap_or(0).checked_mul(4).ok_or_else(unknown)?, true, false),
+            'U' => (
+                n.unwrap_or(0).checked_mul(4).ok_or_else(unknown)?,
+                true,
+                false,
+            ),
             _ => return Err(unknown()),
         };
         let mut endian = String::from("|");

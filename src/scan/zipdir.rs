@@ -20,6 +20,7 @@ pub(crate) struct Record {
 }
 
 /// Limits on inflating a deflated member.
+#[cfg_attr(not(feature = "torch"), allow(dead_code))] // inflating needs flate2
 pub(crate) struct Limits {
     pub(crate) max_bytes: u64,
     pub(crate) max_ratio: u64,
@@ -79,7 +80,10 @@ pub(crate) fn records(data: &[u8]) -> Result<Vec<Record>, Fail> {
     let mut end_of_cd = e;
     if entries == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
         // ZIP64: the locator just before, pointing at the ZIP64 end record.
-        if let Some(loc) = e.checked_sub(20).filter(|&l| data[l..].starts_with(b"PK\x06\x07")) {
+        if let Some(loc) = e
+            .checked_sub(20)
+            .filter(|&l| data[l..].starts_with(b"PK\x06\x07"))
+        {
             let z = u64_at(data, loc + 8).and_then(|z| usize::try_from(z).ok());
             match z {
                 Some(z) if data.get(z..).is_some_and(|d| d.starts_with(b"PK\x06\x06")) => {
@@ -88,7 +92,12 @@ pub(crate) fn records(data: &[u8]) -> Result<Vec<Record>, Fail> {
                     cd_offset = u64_at(data, z + 48).unwrap_or(0);
                     end_of_cd = z;
                 }
-                _ => return fail(Some(loc), "ZIP64 end record not found where its locator says"),
+                _ => {
+                    return fail(
+                        Some(loc),
+                        "ZIP64 end record not found where its locator says",
+                    )
+                }
             }
         }
     }
@@ -97,7 +106,9 @@ pub(crate) fn records(data: &[u8]) -> Result<Vec<Record>, Fail> {
     let actual = end_of_cd.checked_sub(usize::try_from(cd_size).unwrap_or(usize::MAX));
     let (cd, shift) = match (declared, actual) {
         (Some(d), _) if data.get(d..).is_some_and(|s| s.starts_with(b"PK\x01\x02")) => (d, 0i128),
-        (_, Some(a)) if data.get(a..).is_some_and(|s| s.starts_with(b"PK\x01\x02")) || entries == 0 => {
+        (_, Some(a))
+            if data.get(a..).is_some_and(|s| s.starts_with(b"PK\x01\x02")) || entries == 0 =>
+        {
             (a, a as i128 - i128::from(cd_offset))
         }
         _ => return fail(Some(e), "zip central directory not found"),
@@ -168,7 +179,10 @@ pub(crate) fn read<'a>(data: &'a [u8], r: &Record, limits: &Limits) -> Result<Co
         return fail(Some(at), format!("zip member {}: no local header", r.name));
     }
     let (Some(n), Some(x)) = (u16_at(data, at + 26), u16_at(data, at + 28)) else {
-        return fail(Some(at), format!("zip member {}: truncated local header", r.name));
+        return fail(
+            Some(at),
+            format!("zip member {}: truncated local header", r.name),
+        );
     };
     let start = at + 30 + n as usize + x as usize;
     if r.flags & 1 != 0 {
@@ -202,11 +216,19 @@ pub(crate) fn read<'a>(data: &'a [u8], r: &Record, limits: &Limits) -> Result<Co
 }
 
 #[cfg(feature = "torch")]
-fn inflate<'a>(body: &[u8], r: &Record, limits: &Limits, start: usize) -> Result<Cow<'a, [u8]>, Fail> {
+fn inflate<'a>(
+    body: &[u8],
+    r: &Record,
+    limits: &Limits,
+    start: usize,
+) -> Result<Cow<'a, [u8]>, Fail> {
     use std::io::Read;
-    let cap = limits
-        .max_bytes
-        .min(r.compressed.max(1).saturating_mul(limits.max_ratio).max(1 << 20));
+    let cap = limits.max_bytes.min(
+        r.compressed
+            .max(1)
+            .saturating_mul(limits.max_ratio)
+            .max(1 << 20),
+    );
     if r.size > cap {
         return fail(
             Some(start),
@@ -221,14 +243,23 @@ fn inflate<'a>(body: &[u8], r: &Record, limits: &Limits, start: usize) -> Result
     flate2::read::DeflateDecoder::new(body)
         .take(r.size + 1)
         .read_to_end(&mut out)
-        .map_err(|e| (Some(start as u64), format!("zip member {} does not inflate: {e}", r.name)))?;
+        .map_err(|e| {
+            (
+                Some(start as u64),
+                format!("zip member {} does not inflate: {e}", r.name),
+            )
+        })?;
     if out.len() as u64 != r.size {
         return fail(
             Some(start),
             format!(
                 "zip member {} inflates to {}{} bytes, its header says {}",
                 r.name,
-                if out.len() as u64 > r.size { "more than " } else { "" },
+                if out.len() as u64 > r.size {
+                    "more than "
+                } else {
+                    ""
+                },
                 out.len().min(r.size as usize),
                 r.size
             ),
@@ -238,9 +269,17 @@ fn inflate<'a>(body: &[u8], r: &Record, limits: &Limits, start: usize) -> Result
 }
 
 #[cfg(not(feature = "torch"))]
-fn inflate<'a>(_body: &[u8], r: &Record, _limits: &Limits, start: usize) -> Result<Cow<'a, [u8]>, Fail> {
+fn inflate<'a>(
+    _body: &[u8],
+    r: &Record,
+    _limits: &Limits,
+    start: usize,
+) -> Result<Cow<'a, [u8]>, Fail> {
     fail(
         Some(start),
-        format!("zip member {} is deflated: inflating needs the `torch` feature", r.name),
+        format!(
+            "zip member {} is deflated: inflating needs the `torch` feature",
+            r.name
+        ),
     )
 }
