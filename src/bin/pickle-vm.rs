@@ -288,7 +288,10 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
         // are scanned) always, plain ones with --all; the rest are counted below.
         let inline: Vec<&scan::Array> =
             report.arrays.iter().filter(|a| a.format != "npy").collect();
+        // Arrays come in the order of the pickles and, within one, of their offsets:
+        // one cursor walks them along the findings.
         let mut shown = vec![false; inline.len()];
+        let mut next = 0usize;
         let array_line = |a: &scan::Array| {
             let what = match (&a.file, a.object) {
                 (Some(f), _) => format!("array in the file {f}"),
@@ -333,11 +336,16 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
                 a.member == p.member && a.offset >= p.start && p.end.is_none_or(|e| a.offset < e)
             };
             for f in &p.findings {
-                for (i, a) in inline.iter().enumerate() {
-                    if !shown[i] && a.offset <= f.offset && in_pickle(a) && (all || a.object) {
-                        shown[i] = true;
+                while next < inline.len()
+                    && in_pickle(inline[next])
+                    && inline[next].offset <= f.offset
+                {
+                    let a = inline[next];
+                    if all || a.object {
+                        shown[next] = true;
                         writeln!(out, "{}", array_line(a)).map_err(w)?;
                     }
+                    next += 1;
                 }
                 let show =
                     all || matches!(
@@ -365,11 +373,13 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
                 )
                 .map_err(w)?;
             }
-            for (i, a) in inline.iter().enumerate() {
-                if !shown[i] && in_pickle(a) && (all || a.object) {
-                    shown[i] = true;
+            while next < inline.len() && in_pickle(inline[next]) {
+                let a = inline[next];
+                if all || a.object {
+                    shown[next] = true;
                     writeln!(out, "{}", array_line(a)).map_err(w)?;
                 }
+                next += 1;
             }
             if let Some(e) = &p.error {
                 writeln!(

@@ -10,6 +10,7 @@ use super::walk::{self, End, InlineArray};
 use super::{npy as npy_header, zipdir};
 use super::{Array, Finding, Kind, Pickle, Report, ScanError, Severity};
 use crate::opcode;
+use std::collections::HashMap;
 
 /// torch's legacy format starts with the pickled magic number 0x1950a86a20f9469cfc6c.
 const LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
@@ -366,7 +367,13 @@ fn zip(data: &[u8]) -> Report {
     } else if !files.is_empty() && files.iter().all(|e| e.name.ends_with(".npy")) {
         r.format = "npz";
     }
-    for (i, e) in files.iter().enumerate() {
+    // How many records have each name, and how many of them came before.
+    let mut total: HashMap<&str, usize> = HashMap::new();
+    for e in &files {
+        *total.entry(e.name.as_str()).or_default() += 1;
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for e in &files {
         let name = e.name.clone();
         let before = r.pickles.len();
         match zipdir::read(data, e, &INFLATE) {
@@ -389,9 +396,13 @@ fn zip(data: &[u8]) -> Report {
             }),
         }
         // Readers disagree on which of two records with one name they read.
-        let same = files.iter().filter(|f| f.name == name).count();
+        let same = total[e.name.as_str()];
+        let nth = {
+            let n = seen.entry(e.name.as_str()).or_default();
+            *n += 1;
+            *n
+        };
         if same > 1 {
-            let nth = files[..i].iter().filter(|f| f.name == name).count() + 1;
             let who = if nth == 1 {
                 "torch.load reads this one"
             } else if nth == same {
