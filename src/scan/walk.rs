@@ -32,8 +32,22 @@ enum Av {
     Tuple(Rc<[Av]>, u8),
     /// A dict: an index into `Walk::dicts` (its str keys, to read joblib wrapper states).
     Dict(u32),
-    /// Anything else.
+    /// What a loader hook returns (a persistent id's object, an extension's global):
+    /// anything, a str included.
+    Any,
+    /// Anything else: data the pickle spells out that is not a str (numbers, bytes,
+    /// containers).
     Other,
+}
+
+impl Av {
+    /// Surely not a str when Python loads it.
+    fn not_str(&self) -> bool {
+        matches!(
+            self,
+            Av::Int(_) | Av::PyNone | Av::Tuple(..) | Av::Dict(_) | Av::Other
+        )
+    }
 }
 
 /// Most entries recorded per dict (a joblib wrapper's state has six).
@@ -520,6 +534,7 @@ impl<'a> Walk<'a> {
             Av::PyNone => "None".into(),
             Av::Tuple(..) => "a tuple".into(),
             Av::Dict(_) => "a dict".into(),
+            Av::Any => "a value from the loader".into(),
             Av::Other => "a value".into(),
         }
     }
@@ -594,6 +609,13 @@ impl<'a> Walk<'a> {
                     "calls an object built by the pickle".into(),
                 )
             }
+            Av::Any => (
+                Severity::Unknown,
+                None,
+                self.describe(&callable),
+                "calls what the loader returned (an extension's global, a persistent object)"
+                    .into(),
+            ),
             other => (
                 Severity::Unknown,
                 None,
@@ -730,7 +752,7 @@ impl<'a> Walk<'a> {
             Av::Int(i) => out.push_str(&i.to_string()),
             Av::PyNone => out.push_str("None"),
             Av::Dict(_) => out.push_str("{…}"),
-            Av::Other => out.push('…'),
+            Av::Any | Av::Other => out.push('…'),
         }
     }
 
@@ -1317,6 +1339,10 @@ impl<'a> Walk<'a> {
                         let (m, n) = (m.to_string(), n.to_string());
                         self.global(&m, &n, "STACK_GLOBAL", at)
                     }
+                    // Python checks the operands' types: nothing is imported.
+                    (m, n) if m.not_str() || n.not_str() => {
+                        return Err("STACK_GLOBAL requires str".into())
+                    }
                     _ => {
                         let what = format!(
                             "module {} and name {}",
@@ -1405,6 +1431,10 @@ impl<'a> Walk<'a> {
                             "sets its state (calls __setstate__ if the class defines it)".into(),
                         )
                     }
+                    Av::Any => (
+                        Severity::Unknown,
+                        "sets the state of what the loader returned".into(),
+                    ),
                     _ => (Severity::Unknown, "Python would fail here".into()),
                 };
                 let name = self.describe(&obj);
@@ -1424,7 +1454,7 @@ impl<'a> Walk<'a> {
             PERSID => {
                 let id = String::from_utf8_lossy(self.line()?).into_owned();
                 self.persistent_id(format!("{id:?}"), at, "PERSID");
-                self.push(Av::Other);
+                self.push(Av::Any);
             }
             BINPERSID => {
                 let id = self.pop()?;
@@ -1432,7 +1462,7 @@ impl<'a> Walk<'a> {
                 let mut text = String::new();
                 self.render(&id, &mut text);
                 self.persistent_id(text, at, "BINPERSID");
-                self.push(Av::Other);
+                self.push(Av::Any);
             }
             EXT1 | EXT2 | EXT4 => {
                 let code = match code {
@@ -1450,7 +1480,7 @@ impl<'a> Walk<'a> {
                         .into(),
                     called_by: Vec::new(),
                 });
-                self.push(Av::Other);
+                self.push(Av::Any);
             }
             _ => return Err(format!("opcode {} is not handled", op.name)),
         }
