@@ -130,6 +130,7 @@ fn array(member: &Option<String>, a: InlineArray) -> Array {
         shape: a.shape,
         order: a.order,
         object: a.object,
+        protocol: a.protocol,
         file: a.file,
     }
 }
@@ -339,12 +340,16 @@ fn npy(data: &[u8], member: Option<String>, r: &mut Report) {
         shape: h.shape,
         order: if h.fortran { "F" } else { "C" }.to_string(),
         object: h.object,
+        protocol: None,
         file: None,
     });
     if h.object {
         let o = walk::walk(data, h.data);
-        if let (Some(a), End::Stop(e)) = (r.arrays.last_mut(), &o.end) {
-            a.end = *e as u64;
+        if let Some(a) = r.arrays.last_mut() {
+            a.protocol = o.protocol;
+            if let End::Stop(e) = &o.end {
+                a.end = *e as u64;
+            }
         }
         r.pickles.push(pickle(&member, h.data, o));
     }

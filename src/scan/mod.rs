@@ -65,7 +65,7 @@
 //!             "build": null | u64,              // joblib: the wrapper's BUILD
 //!             "offset": u64, "padding": u64, "end": u64,   // its bytes: [offset, end)
 //!             "dtype": "<f8", "shape": [u64, ...], "order": "C" | "F",
-//!             "object": bool,                   // a pickle, scanned
+//!             "object": bool, "protocol": null | 0-5,   // a pickle, scanned
 //!             "file": null | str}               // joblib < 0.10: the file it is read from
 //! ```
 //!
@@ -298,6 +298,8 @@ pub struct Array {
     /// An object array: its bytes are a pickle, scanned (its findings are those of the
     /// pickle around it for joblib, its own entry of [`Report::pickles`] for `.npy`).
     pub object: bool,
+    /// An object array's pickle protocol.
+    pub protocol: Option<u8>,
     /// joblib < 0.10: the file the array is read from.
     pub file: Option<String>,
 }
