@@ -44,7 +44,8 @@ seed() {
         vm|serde|dis) copy \( -name '*.pkl' -o -name '*.pickle' \) -size -256k ;;
         torch) copy \( -name '*.pt' -o -name '*.pth' -o -name '*.bin' \) -size -1024k
                copy -path '*numpy*.pkl' ;;
-        scan) copy \( -name '*.pkl' -o -name '*.pickle' -o -name '*.npy' \) -size -256k
+        scan) copy \( -name '*.pkl' -o -name '*.pickle' -o -name '*.npy' -o -name '*.npz' \
+                    -o -name '*.joblib' \) -size -256k
               copy \( -name '*.pt' -o -name '*.pth' -o -name '*.bin' \) -size -1024k ;;
     esac
 }
