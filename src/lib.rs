@@ -96,6 +96,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod compress;
 pub mod de;
 pub mod dis;
 mod error;
