@@ -1326,7 +1326,7 @@ mod tests {
             head(b"BZh9\x17\x72\x45\x38\x50\x90"),
             b"BZh9\x17\x72\x45\x38\x50\x90"
         );
-        assert_eq!(head(b"BZx"), b"BZ");
+        assert_eq!(head(b"BZx."), b"BZx");
         assert_eq!(head(b"\x1f\x8b\x08\x00"), b"\x1f\x8b\x08\x00");
     }
 
