@@ -280,7 +280,7 @@ pub(crate) fn read_head<R: Read>(r: &mut R) -> io::Result<Vec<u8>> {
 }
 
 /// Limits on inflating: the same as those of a torch checkpoint's zip entries
-/// ([`LoadOptions::max_inflated`](crate::torch::LoadOptions), `max_inflate_ratio`), and
+/// (`torch::LoadOptions::max_inflated` and `max_inflate_ratio`), and
 /// for a load [`Limits::max_inflated`](crate::Limits::max_inflated) and
 /// [`Limits::max_inflate_ratio`](crate::Limits::max_inflate_ratio).
 ///
@@ -428,7 +428,7 @@ pub(crate) fn decompress_with(
 /// which makes it stricter than [`decompress`] for a file whose first part compresses
 /// far better than the whole) and fails with the errors of [`decompress`], carried in
 /// the `io::Error` (the crate's loaders unwrap them back; others can
-/// `downcast` the error's inner value to [`Error`](crate::Error)).
+/// `downcast` the error's inner value to [`crate::Error`]).
 ///
 /// A zip archive needs its directory, at the end: it is read whole into memory, then
 /// inflated as by [`decompress`].

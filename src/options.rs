@@ -66,7 +66,7 @@ pub struct Limits {
     /// [`Graph::input_len`]: crate::Graph::input_len
     pub max_expanded_bytes: Option<u64>,
     /// Most bytes a compressed input (see [`Options::decompress`]) may inflate to.
-    /// Default 16 GiB, as [`LoadOptions::max_inflated`](crate::torch::LoadOptions) for
+    /// Default 16 GiB, as `torch::LoadOptions::max_inflated` for
     /// torch's zip entries ([`InflateLimits::max_bytes`]).
     ///
     /// [`InflateLimits::max_bytes`]: crate::compress::InflateLimits::max_bytes
