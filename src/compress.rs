@@ -555,8 +555,25 @@ mod imp {
         knobs: Knobs,
     ) -> Result<Box<dyn Read + 'a>> {
         if codec == Codec::Zip {
+            // The one member (stored or deflated) is at most `max_bytes` and deflate
+            // adds little even to incompressible data: an archive much larger than the
+            // limit cannot hold a member that fits in it.
+            let most = limits
+                .max_bytes
+                .saturating_add(limits.max_bytes / 256)
+                .saturating_add(1 << 20);
             let mut data = Vec::new();
-            r.read_to_end(&mut data)?;
+            r.take(most.saturating_add(1)).read_to_end(&mut data)?;
+            if data.len() as u64 > most {
+                return Err(Error::new(
+                    ErrorKind::Limit,
+                    format!(
+                        "the zip data is more than {most} bytes: its one member would inflate \
+                         past the limit of {} bytes (raise {})",
+                        limits.max_bytes, knobs.bytes
+                    ),
+                ));
+            }
             let out = unzip(&data, limits, knobs)?;
             return Ok(Box::new(io::Cursor::new(out)));
         }

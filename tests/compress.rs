@@ -510,6 +510,33 @@ mod enabled {
     }
 
     #[test]
+    fn a_zip_read_from_a_stream_is_held_to_the_limit_before_it_is_read_whole() {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        w.start_file("big.pkl", o).unwrap();
+        w.write_all(&vec![7u8; 2 << 20]).unwrap();
+        let data = w.finish().unwrap().into_inner();
+        let low = InflateLimits {
+            max_bytes: 512 << 10,
+            max_ratio: 100,
+        };
+        let err = decompress_reader(&data[..], Codec::Zip, &low)
+            .err()
+            .unwrap();
+        assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
+        assert!(
+            err.to_string().contains("InflateLimits::max_bytes"),
+            "{err}"
+        );
+        let err = decompress(&data, Codec::Zip, &low).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
+        let out = decompress_reader(&data[..], Codec::Zip, &InflateLimits::default()).unwrap();
+        assert_eq!(out.bytes().count(), 2 << 20);
+    }
+
+    #[test]
     fn the_limit_message() {
         let zeros = gzip(&vec![0u8; 8 << 20]);
         let err = load_slice(&zeros).unwrap_err();
