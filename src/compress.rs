@@ -549,7 +549,7 @@ mod imp {
     }
 
     pub(super) fn decompress_reader<'a, R: Read + 'a>(
-        mut r: R,
+        r: R,
         codec: Codec,
         limits: &InflateLimits,
         knobs: Knobs,
