@@ -83,7 +83,9 @@ fn in_decompressed(e: Error, codec: Option<Codec>) -> Error {
     e.within(codec.decompressed())
 }
 
-/// Deserializes a `T` from a pickle read from `reader` (up to its STOP opcode).
+/// Deserializes a `T` from a pickle read from `reader` (up to its STOP opcode). A
+/// compressed pickle is recognised by its first bytes and inflated as it is read (see
+/// [`Options::decompress`]).
 ///
 /// For a file, `std::fs::read` and [`from_slice`] is faster (strings borrow instead of
 /// being copied, and buffers are sized from the input's length).
