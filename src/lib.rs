@@ -97,6 +97,7 @@
 #![warn(missing_docs)]
 
 pub mod array;
+pub mod compress;
 pub mod de;
 pub mod dis;
 mod error;
