@@ -698,7 +698,9 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
                     ("shape", json_usizes(shape)),
                     ("order", json_string(order_name(*order))),
                 ];
-                let items = object_items_c_order(self.graph.items(*items), shape, *order);
+                // numpy pickles an object array's elements in logical (C) order,
+                // whatever its memory order.
+                let items = self.graph.items(*items).to_vec();
                 self.tagged_fields("ndarray", fields, Some(items));
             }
             Emulated::NpScalar(sc) => {
@@ -791,33 +793,6 @@ fn order_name(order: crate::array::Order) -> &'static str {
         crate::array::Order::C => "C",
         crate::array::Order::F => "F",
     }
-}
-
-/// The elements of an object array in C order.
-fn object_items_c_order(
-    items: &[Packed],
-    shape: &[usize],
-    order: crate::array::Order,
-) -> Vec<Packed> {
-    if order == crate::array::Order::C || shape.iter().filter(|&&n| n > 1).count() < 2 {
-        return items.to_vec();
-    }
-    let strides = order.strides(shape);
-    let numel: usize = shape.iter().product();
-    let mut out = Vec::with_capacity(numel);
-    let mut index = vec![0usize; shape.len()];
-    for _ in 0..numel {
-        let pos: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
-        out.push(items.get(pos).copied().unwrap_or(Packed::NONE));
-        for d in (0..index.len()).rev() {
-            index[d] += 1;
-            if index[d] < shape[d] {
-                break;
-            }
-            index[d] = 0;
-        }
-    }
-    out
 }
 
 /// `[{"name": "x", "dtype": "<f4", "offset": 0}, …]`: a record dtype's fields; a

@@ -358,8 +358,8 @@ impl<'de> de::VariantAccess<'de> for Content<'_, '_, 'de> {
         visitor: V,
     ) -> Result<V::Value> {
         match self {
-            Content::Value(d) => d.struct_from(None, fields, visitor, false),
-            Content::Object(d, m) => d.struct_from(m, fields, visitor, false),
+            Content::Value(d) => d.struct_from("", None, fields, visitor, false),
+            Content::Object(d, m) => d.struct_from("", m, fields, visitor, false),
             Content::Unit => Err(Error::new(
                 ErrorKind::Type,
                 "invalid type: unit variant, expected struct variant",

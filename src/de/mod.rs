@@ -11,6 +11,7 @@
 //! error naming its path.
 
 mod access;
+mod array;
 mod deser;
 mod enums;
 pub(crate) mod magic;

@@ -98,13 +98,14 @@ pub enum Emulated {
     /// `_frombuffer`, a `.npy` file, a joblib array).
     NdArray(Box<crate::array::NdArray>),
     /// A numpy array of Python objects (`dtype=object`): its elements are values of the
-    /// graph, `items` in memory `order`.
+    /// graph, `items` in logical (C) order, as numpy pickles them whatever the array's
+    /// memory `order`.
     ObjectArray {
         /// The shape.
         shape: Vec<usize>,
-        /// The memory order of `items`.
+        /// The memory order of the array numpy pickled (`items` are in C order anyway).
         order: Order,
-        /// The elements, `shape.iter().product()` of them.
+        /// The elements in C order, `shape.iter().product()` of them.
         items: Items,
     },
     /// A numpy scalar (`numpy.core.multiarray.scalar`).
