@@ -10,7 +10,13 @@ use std::time::Instant;
 const N: usize = 10_000_000;
 
 fn graph(descr: &str, shape: Vec<usize>, order: Order, bytes: Vec<u8>) -> Graph<'static> {
-    let a = NdArray::new(NpDtype::parse(descr).unwrap(), shape, order, Bytes::new(bytes)).unwrap();
+    let a = NdArray::new(
+        NpDtype::parse(descr).unwrap(),
+        shape,
+        order,
+        Bytes::new(bytes),
+    )
+    .unwrap();
     let mut g = Graph::empty();
     let id = g.add(Node::Emulated(Box::new(Emulated::NdArray(Box::new(a)))));
     g.set_root(Slot::Node(id));

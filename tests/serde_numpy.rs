@@ -183,7 +183,9 @@ fn same_json(got: &Json, e: &Json) -> bool {
             g.len() == x.len() && g.iter().zip(x).all(|(a, b)| same_json(a, b))
         }
         (Json::Object(g), Json::Object(x)) => {
-            g.len() == x.len() && g.iter().all(|(k, v)| x.get(k).is_some_and(|b| same_json(v, b)))
+            g.len() == x.len()
+                && g.iter()
+                    .all(|(k, v)| x.get(k).is_some_and(|b| same_json(v, b)))
         }
         (g, x) => g == x,
     }
@@ -260,7 +262,11 @@ impl Leaf for NestedTuple {
             && self.1 .0.same(&e["pos"]["x"])
             && self.1 .1.same(&e["pos"]["y"])
             && self.2.len() == 2
-            && self.2.iter().zip(e["v"].as_array().unwrap()).all(|(a, b)| a.same(b))
+            && self
+                .2
+                .iter()
+                .zip(e["v"].as_array().unwrap())
+                .all(|(a, b)| a.same(b))
     }
 }
 
@@ -407,7 +413,11 @@ fn check_case(what: &str, case: &str, v: Value<'_, '_>, info: &Json) {
     // `deserialize_any`: nested sequences (bytes are bytes: serde_json has none).
     if !code.starts_with('S') {
         let j: Json = from_value(v).unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert!(same_json(&j, &info["values"]), "{what}: {j} != {}", info["values"]);
+        assert!(
+            same_json(&j, &info["values"]),
+            "{what}: {j} != {}",
+            info["values"]
+        );
     }
 }
 
@@ -473,14 +483,18 @@ fn fixed_arrays_and_tuples_have_exact_lengths() {
     let short = from_value::<[f32; 3]>(get("f8_be")).unwrap_err();
     assert_eq!(short.kind(), ErrorKind::Type);
     assert!(
-        short.to_string().contains("invalid length: 5 elements, expected 3"),
+        short
+            .to_string()
+            .contains("invalid length: 5 elements, expected 3"),
         "{short}"
     );
     let long = from_value::<(u16, u16, u16, u16, u16)>(get("u2_be")).unwrap_err();
     assert!(long.to_string().contains("invalid length 4"), "{long}");
     let inner = from_value::<[[f32; 3]; 3]>(get("f4_2d_c")).unwrap_err();
     assert!(
-        inner.to_string().starts_with("[0]: invalid length: 4 elements, expected 3"),
+        inner
+            .to_string()
+            .starts_with("[0]: invalid length: 4 elements, expected 3"),
         "{inner}"
     );
 }
@@ -493,22 +507,42 @@ fn scalars_and_zero_d_arrays_are_plain_values() {
         let graph = load(file, &[]);
         let get = |k: &str| graph.root().get(k).unwrap();
         let val = |k: &str| &exp[k]["value"];
-        assert!(from_value::<f64>(get("float64")).unwrap().same(val("float64")));
-        assert!(from_value::<f32>(get("float32")).unwrap().same(val("float32")));
-        assert!(from_value::<half::f16>(get("float16")).unwrap().same(val("float16")));
-        assert!(from_value::<f64>(get("float16")).unwrap().same(val("float16")));
+        assert!(from_value::<f64>(get("float64"))
+            .unwrap()
+            .same(val("float64")));
+        assert!(from_value::<f32>(get("float32"))
+            .unwrap()
+            .same(val("float32")));
+        assert!(from_value::<half::f16>(get("float16"))
+            .unwrap()
+            .same(val("float16")));
+        assert!(from_value::<f64>(get("float16"))
+            .unwrap()
+            .same(val("float16")));
         assert!(from_value::<f64>(get("float64_nan")).unwrap().is_nan());
         assert!(from_value::<i64>(get("int64")).unwrap().same(val("int64")));
         assert!(from_value::<i8>(get("int8")).unwrap().same(val("int8")));
         assert!(from_value::<i32>(get("int8")).unwrap().same(val("int8")));
-        assert!(from_value::<u64>(get("uint64_max")).unwrap().same(val("uint64_max")));
+        assert!(from_value::<u64>(get("uint64_max"))
+            .unwrap()
+            .same(val("uint64_max")));
         assert!(from_value::<bool>(get("bool")).unwrap().same(val("bool")));
-        assert!(from_value::<(f64, f64)>(get("complex128")).unwrap().same(val("complex128")));
+        assert!(from_value::<(f64, f64)>(get("complex128"))
+            .unwrap()
+            .same(val("complex128")));
         assert!(from_value::<String>(get("str")).unwrap().same(val("str")));
-        assert!(from_value::<ByteBuf>(get("bytes")).unwrap().same(val("bytes")));
-        assert!(from_value::<i64>(get("datetime64_ns")).unwrap().same(val("datetime64_ns")));
-        assert!(from_value::<i64>(get("timedelta64_s")).unwrap().same(val("timedelta64_s")));
-        assert!(from_value::<Option<i64>>(get("timedelta64_s")).unwrap().same(val("timedelta64_s")));
+        assert!(from_value::<ByteBuf>(get("bytes"))
+            .unwrap()
+            .same(val("bytes")));
+        assert!(from_value::<i64>(get("datetime64_ns"))
+            .unwrap()
+            .same(val("datetime64_ns")));
+        assert!(from_value::<i64>(get("timedelta64_s"))
+            .unwrap()
+            .same(val("timedelta64_s")));
+        assert!(from_value::<Option<i64>>(get("timedelta64_s"))
+            .unwrap()
+            .same(val("timedelta64_s")));
         // Everything at once through `deserialize_any`, but the bytes.
         let all: BTreeMap<String, Json> = graph
             .root()
@@ -520,6 +554,13 @@ fn scalars_and_zero_d_arrays_are_plain_values() {
         for (k, j) in &all {
             assert!(same_json(j, val(k)), "{file} {k}: {j}");
         }
+        // An `np.str_` names a unit variant as a `str` does.
+        #[derive(Debug, Deserialize, PartialEq)]
+        #[allow(non_camel_case_types)]
+        enum Greeting {
+            hi,
+        }
+        assert_eq!(from_value::<Greeting>(get("str")).unwrap(), Greeting::hi);
         // Out of range: named with the value.
         let err = from_value::<u32>(get("int8")).unwrap_err();
         assert_eq!(
@@ -527,7 +568,11 @@ fn scalars_and_zero_d_arrays_are_plain_values() {
             "invalid value: numpy int8 scalar -7 does not fit in u32"
         );
         let err = from_value::<i64>(get("uint64_max")).unwrap_err();
-        assert!(err.message().contains("18446744073709551615 does not fit in i64"), "{err}");
+        assert!(
+            err.message()
+                .contains("18446744073709551615 does not fit in i64"),
+            "{err}"
+        );
         let err = from_value::<String>(get("float64")).unwrap_err();
         assert_eq!(
             err.message(),
@@ -538,11 +583,24 @@ fn scalars_and_zero_d_arrays_are_plain_values() {
     let graph = load("arrays/all.p5.pkl", &[]);
     let get = |k: &str| graph.root().get(k).unwrap();
     let arrays = &m["arrays"];
-    assert!(from_value::<f64>(get("f8_0d")).unwrap().same(&arrays["f8_0d"]["values"]));
-    assert!(from_value::<i64>(get("i8_0d")).unwrap().same(&arrays["i8_0d"]["values"]));
+    assert!(from_value::<f64>(get("f8_0d"))
+        .unwrap()
+        .same(&arrays["f8_0d"]["values"]));
+    assert!(from_value::<i64>(get("i8_0d"))
+        .unwrap()
+        .same(&arrays["i8_0d"]["values"]));
     assert!(from_value::<u8>(get("i8_0d")).is_err());
-    assert!(from_value::<bool>(get("bool_0d")).unwrap().same(&arrays["bool_0d"]["values"]));
-    assert!(from_value::<String>(get("U_0d")).unwrap().same(&arrays["U_0d"]["values"]));
+    assert!(from_value::<bool>(get("bool_0d"))
+        .unwrap()
+        .same(&arrays["bool_0d"]["values"]));
+    assert!(from_value::<String>(get("U_0d"))
+        .unwrap()
+        .same(&arrays["U_0d"]["values"]));
+    // Python floats into `half` types as well: pickle.dumps(1.5, protocol=2).
+    let h: half::f16 = from_slice(b"\x80\x02G?\xf8\x00\x00\x00\x00\x00\x00.").unwrap();
+    assert_eq!(h, half::f16::from_f32(1.5));
+    let h: half::bf16 = from_slice(b"\x80\x02G?\xf8\x00\x00\x00\x00\x00\x00.").unwrap();
+    assert_eq!(h, half::bf16::from_f32(1.5));
     // … and tensors of no dimension.
     let t: TensorOf<f64> = from_value(get("f8_0d")).unwrap();
     assert_eq!(t.shape(), &[] as &[usize]);
@@ -593,11 +651,15 @@ fn object_arrays_are_sequences_of_their_python_values() {
     );
     // Fortran order, read in logical order; the same as numpy's `tolist()`.
     let j: Vec<Vec<Json>> = from_value(get("object_2d_f")).unwrap();
-    assert!(same_json(&serde_json::to_value(&j).unwrap(), &m["arrays"]["object_2d_f"]["values"]));
+    assert!(same_json(
+        &serde_json::to_value(&j).unwrap(),
+        &m["arrays"]["object_2d_f"]["values"]
+    ));
     // Typed elements fail at their path.
     let err = from_value::<Vec<i64>>(get("object")).unwrap_err();
     assert!(
-        err.to_string().starts_with("[1]: invalid type: str \"two\", expected i64"),
+        err.to_string()
+            .starts_with("[1]: invalid type: str \"two\", expected i64"),
         "{err}"
     );
 }
@@ -622,8 +684,9 @@ fn errors_name_the_array_and_the_path() {
         "invalid type: numpy float32 array of shape [3, 4], expected f64"
     );
     assert!(
-        err.to_string()
-            .starts_with("f4_2d_c: invalid type: numpy float32 array of shape [3, 4], expected f64 (at byte "),
+        err.to_string().starts_with(
+            "f4_2d_c: invalid type: numpy float32 array of shape [3, 4], expected f64 (at byte "
+        ),
         "{err}"
     );
 
@@ -697,7 +760,8 @@ fn errors_name_the_array_and_the_path() {
     let err = from_slice::<Borrowed>(&data).unwrap_err();
     assert_eq!(err.path(), Some("U5[0]"));
     assert!(
-        err.message().contains("cannot be borrowed; use String or Cow<str>"),
+        err.message()
+            .contains("cannot be borrowed; use String or Cow<str>"),
         "{err}"
     );
 
@@ -804,7 +868,10 @@ fn rows_of_arrays_are_tensors_too() {
     assert_eq!(rows.len(), 3);
     let exp = &m["arrays"]["f4_2d_f"]["values"][2];
     let got = rows[2].to_vec().unwrap();
-    assert!(got.iter().zip(exp.as_array().unwrap()).all(|(g, e)| g.same(e)));
+    assert!(got
+        .iter()
+        .zip(exp.as_array().unwrap())
+        .all(|(g, e)| g.same(e)));
     // A column-major row is strided.
     assert_eq!(rows[2].strides(), &[3]);
 }
@@ -839,7 +906,10 @@ fn zero_size_items_are_charged_against_the_expansion_budget() {
     let Some(serde_pickle_vm::Emulated::NdArray(a)) = graph.root().as_emulated() else {
         panic!()
     };
-    assert_eq!((a.shape(), a.raw_bytes().len()), (&[1_000_000_000_000][..], 0));
+    assert_eq!(
+        (a.shape(), a.raw_bytes().len()),
+        (&[1_000_000_000_000][..], 0)
+    );
     assert_limit::<Vec<ByteBuf>>(V0_HUGE);
     assert_limit::<Vec<serde::de::IgnoredAny>>(V0_HUGE);
     assert_limit::<Vec<Vec<ByteBuf>>>(EMPTY_RECORDS_2D);
@@ -862,6 +932,33 @@ fn zero_size_items_are_charged_against_the_expansion_budget() {
     assert_eq!((err.kind(), err.path()), (ErrorKind::Limit, Some("[2]")));
     // Nothing visited, nothing charged.
     let _: serde::de::IgnoredAny = from_slice(V0_HUGE).unwrap();
+}
+
+#[test]
+fn high_rank_arrays_meet_the_depth_limit() {
+    use serde_pickle_vm::array::{Bytes, NdArray, NpDtype, Order};
+    use serde_pickle_vm::{Emulated, Node, Slot};
+    // A pickle may give any shape: 100,000 dimensions of 1 over one element.
+    let a = NdArray::new(
+        NpDtype::parse("<f8").unwrap(),
+        vec![1; 100_000],
+        Order::C,
+        Bytes::new(1.5f64.to_le_bytes().to_vec()),
+    )
+    .unwrap();
+    let mut g = Graph::empty();
+    let id = g.add(Node::Emulated(Box::new(Emulated::NdArray(Box::new(a)))));
+    g.set_root(Slot::Node(id));
+    let start = std::time::Instant::now();
+    let err = serde_pickle_vm::from_graph::<Json>(&g).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
+    assert!(err.message().contains("nesting depth"), "{err}");
+    #[cfg(feature = "ndarray")]
+    {
+        let a: ndarray::ArrayD<f64> = serde_pickle_vm::from_graph(&g).unwrap();
+        assert_eq!((a.ndim(), a.iter().next()), (100_000, Some(&1.5)));
+    }
+    assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
 }
 
 #[test]
@@ -916,7 +1013,10 @@ fn check_torch_fixture(file: &str, buffers: usize) {
     }
     if let Some(v) = get("i2_fortran") {
         let x: [[i16; 3]; 2] = from_value(v).unwrap();
-        assert_eq!(digest(x.as_flattened(), |f| f.to_le_bytes().to_vec()), sha("i2_fortran"));
+        assert_eq!(
+            digest(x.as_flattened(), |f| f.to_le_bytes().to_vec()),
+            sha("i2_fortran")
+        );
         seen += 1;
     }
     if buffers > 0 {
@@ -939,7 +1039,10 @@ fn check_torch_fixture(file: &str, buffers: usize) {
     let u: Vec<u32> = from_value(get("u4be").unwrap()).unwrap();
     assert_eq!(digest(&u, |u| u.to_le_bytes().to_vec()), sha("u4be"));
     let t: Vec<Vec<i32>> = from_value(get("transposed").unwrap()).unwrap();
-    assert_eq!(digest(&t.concat(), |u| u.to_le_bytes().to_vec()), sha("transposed"));
+    assert_eq!(
+        digest(&t.concat(), |u| u.to_le_bytes().to_vec()),
+        sha("transposed")
+    );
     let e: Vec<Vec<f32>> = from_value(get("empty").unwrap()).unwrap();
     assert!(e.is_empty());
     let o: (i32, String, Option<i32>) = from_value(get("obj").unwrap()).unwrap();
@@ -1059,6 +1162,12 @@ fn tensors_of_a_checkpoint_read_as_nested_vecs() {
             model: ModelNd,
         }
         let t: TrainingNd = ckpt.deserialize().unwrap();
-        assert_eq!(t.model.head.weight, w.to_ndarray::<f32>().unwrap().into_dimensionality().unwrap());
+        assert_eq!(
+            t.model.head.weight,
+            w.to_ndarray::<f32>()
+                .unwrap()
+                .into_dimensionality()
+                .unwrap()
+        );
     }
 }

@@ -31,8 +31,8 @@ mod npdtype;
 mod storage;
 mod tensor;
 
-pub use de::TensorOf;
 pub(crate) use de::hand_off_from;
+pub use de::TensorOf;
 #[doc(hidden)]
 pub use de::{hand_off, TENSOR_TOKEN};
 pub use dtype::{ByteOrder, Dtype};

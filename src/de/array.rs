@@ -240,8 +240,9 @@ enum Cells<'g> {
 enum Strides<'g> {
     /// A tensor's own strides.
     Given(&'g [usize]),
-    /// Row-major over the block's shape.
-    C,
+    /// Row-major over the block's shape, whose element count this is (so that each
+    /// level costs a division, not a product over the remaining dimensions).
+    C(usize),
     /// Column-major: the first dimension's stride is `base` (the product of the
     /// dimensions already indexed).
     F(usize),
@@ -252,11 +253,10 @@ impl<'g> Strides<'g> {
     fn first(self, shape: &[usize]) -> usize {
         match self {
             Strides::Given(s) => s.first().copied().unwrap_or(0),
-            Strides::C => shape
-                .get(1..)
-                .unwrap_or(&[])
-                .iter()
-                .fold(1usize, |a, &n| a.saturating_mul(n)),
+            Strides::C(numel) => match shape.first() {
+                Some(&n) if n > 0 => numel / n,
+                _ => 0,
+            },
             Strides::F(base) => base,
         }
     }
@@ -265,8 +265,10 @@ impl<'g> Strides<'g> {
     fn rest(self, shape: &[usize]) -> Strides<'g> {
         match self {
             Strides::Given(s) => Strides::Given(s.get(1..).unwrap_or(&[])),
-            Strides::C => Strides::C,
-            Strides::F(base) => Strides::F(base.saturating_mul(shape.first().copied().unwrap_or(1))),
+            Strides::C(_) => Strides::C(self.first(shape)),
+            Strides::F(base) => {
+                Strides::F(base.saturating_mul(shape.first().copied().unwrap_or(1)))
+            }
         }
     }
 
@@ -313,6 +315,11 @@ pub(crate) struct Block<'a, 'g, 'de> {
     _guard: Option<Guard<'a>>,
 }
 
+/// Row-major strides over `shape`.
+fn row_major(shape: &[usize]) -> Strides<'static> {
+    Strides::C(shape.iter().fold(1usize, |a, &n| a.saturating_mul(n)))
+}
+
 fn checked_numel(shape: &[usize]) -> Option<usize> {
     shape.iter().try_fold(1usize, |a, &n| a.checked_mul(n))
 }
@@ -337,8 +344,8 @@ impl<'a, 'g, 'de> Block<'a, 'g, 'de> {
             return Ok(None);
         };
         let graph = v.graph();
-        let order_strides = |o: &crate::array::Order| match o {
-            crate::array::Order::C => Strides::C,
+        let order_strides = |a: &crate::array::NdArray| match a.order() {
+            crate::array::Order::C => row_major(a.shape()),
             crate::array::Order::F => Strides::F(1),
         };
         let (cells, shape, strides, offset, tensor, charge, guard): (
@@ -357,7 +364,7 @@ impl<'a, 'g, 'de> Block<'a, 'g, 'de> {
                     ty: Ty::Np(a.dtype()),
                     bytes,
                 };
-                let strides = order_strides(&a.order());
+                let strides = order_strides(a);
                 (cells, a.shape(), strides, 0, a.tensor(), charge, None)
             }
             Emulated::NpScalar(s) => {
@@ -366,7 +373,7 @@ impl<'a, 'g, 'de> Block<'a, 'g, 'de> {
                     bytes: s.raw(),
                 };
                 let charge = s.dtype().itemsize() == 0;
-                (cells, &[], Strides::C, 0, None, charge, None)
+                (cells, &[], Strides::C(1), 0, None, charge, None)
             }
             Emulated::Tensor(t) => {
                 let bytes = t.storage().bytes()?;
@@ -377,7 +384,15 @@ impl<'a, 'g, 'de> Block<'a, 'g, 'de> {
                 };
                 let strides = Strides::Given(t.strides());
                 let tensor: &'g Tensor = t;
-                (cells, t.shape(), strides, t.storage_offset(), Some(tensor), charge, None)
+                (
+                    cells,
+                    t.shape(),
+                    strides,
+                    t.storage_offset(),
+                    Some(tensor),
+                    charge,
+                    None,
+                )
             }
             // numpy pickles the elements in C order whatever the memory order.
             Emulated::ObjectArray { shape, items, .. } => {
@@ -391,7 +406,16 @@ impl<'a, 'g, 'de> Block<'a, 'g, 'de> {
                 // On the path while its elements are walked: an array holding itself
                 // is a cycle.
                 let guard = walk.descend(v)?;
-                (Cells::Slots(items), shape, Strides::C, 0, None, false, Some(guard))
+                let strides = Strides::C(items.len());
+                (
+                    Cells::Slots(items),
+                    shape,
+                    strides,
+                    0,
+                    None,
+                    false,
+                    Some(guard),
+                )
             }
             _ => return Ok(None),
         };
@@ -441,7 +465,7 @@ impl<'a, 'g, 'de> Block<'a, 'g, 'de> {
             graph: self.graph,
             cells: self.cells,
             shape: &[],
-            strides: Strides::C,
+            strides: Strides::C(1),
             offset: pos,
             what: What::Element,
             tensor: None,
@@ -498,7 +522,7 @@ impl<'a, 'g, 'de> Block<'a, 'g, 'de> {
                                 bytes: b,
                             },
                             shape,
-                            strides: Strides::C,
+                            strides: row_major(shape),
                             offset: 0,
                             what: if shape.is_empty() {
                                 self.what
@@ -567,10 +591,7 @@ impl<'a, 'g, 'de> Block<'a, 'g, 'de> {
                 if seq.i < seq.n {
                     return Err(Error::new(
                         ErrorKind::Type,
-                        format!(
-                            "invalid length: {} elements, expected {}",
-                            seq.n, seq.i
-                        ),
+                        format!("invalid length: {} elements, expected {}", seq.n, seq.i),
                     ));
                 }
                 Ok(out)
@@ -914,7 +935,9 @@ impl<'de> de::MapAccess<'de> for NdMap<'_, '_, 'de> {
         let state = self.state;
         self.state += 1;
         let Some(block) = self.block.as_ref() else {
-            return Err(<Error as de::Error>::custom("value requested before its key"));
+            return Err(<Error as de::Error>::custom(
+                "value requested before its key",
+            ));
         };
         match state {
             0 => seed.deserialize(IntoDeserializer::<Error>::into_deserializer(1u8)),
@@ -927,7 +950,9 @@ impl<'de> de::MapAccess<'de> for NdMap<'_, '_, 'de> {
                 Some(b) => seed.deserialize(Flat(b)),
                 None => Err(<Error as de::Error>::custom("value requested twice")),
             },
-            _ => Err(<Error as de::Error>::custom("value requested before its key")),
+            _ => Err(<Error as de::Error>::custom(
+                "value requested before its key",
+            )),
         }
     }
 
@@ -1054,7 +1079,12 @@ impl Leaf<'_> {
             Val::Complex(re, im) => format!("({}, {})", float_text(*re), float_text(*im)),
             Val::Str(_) => short(&self.text()),
             Val::Bytes(b) | Val::Raw(b) => {
-                let t: String = b.iter().take(40).flat_map(|c| c.escape_ascii()).map(char::from).collect();
+                let t: String = b
+                    .iter()
+                    .take(40)
+                    .flat_map(|c| c.escape_ascii())
+                    .map(char::from)
+                    .collect();
                 format!("b\"{t}\"{}", if b.len() > 40 { "…" } else { "" })
             }
             Val::Time(i64::MIN) => "NaT".into(),
@@ -1230,7 +1260,9 @@ impl<'de> de::Deserializer<'de> for Leaf<'_> {
         visitor: V,
     ) -> Result<V::Value> {
         match (name, &self.val) {
-            (TENSOR_TOKEN, _) => Err(self.invalid(&"a tensor (a torch tensor or a numeric numpy array)")),
+            (TENSOR_TOKEN, _) => {
+                Err(self.invalid(&"a tensor (a torch tensor or a numeric numpy array)"))
+            }
             // `half::f16` / `half::bf16` take a float (16-bit elements exactly).
             ("f16" | "bf16", Val::Float(f)) if self.ty.is_half() => visitor.visit_f32(*f as f32),
             ("f16" | "bf16", Val::Float(f)) => visitor.visit_f64(*f),
@@ -1342,7 +1374,7 @@ impl<'a, 'g, 'de> Record<'a, 'g, 'de> {
                 bytes,
             },
             shape: &[],
-            strides: Strides::C,
+            strides: Strides::C(1),
             offset: 0,
             what: What::Element,
             tensor: None,
@@ -1353,24 +1385,21 @@ impl<'a, 'g, 'de> Record<'a, 'g, 'de> {
 
     fn visit_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let _nest = self.walk.nest()?;
-        visitor.visit_map(RecordAccess {
-            record: self,
-            i: 0,
-        })
+        visitor.visit_map(RecordAccess { record: self, i: 0 })
     }
 
     fn visit_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let _nest = self.walk.nest()?;
         let n = self.dtype.fields().len();
-        let mut access = RecordAccess {
-            record: self,
-            i: 0,
-        };
+        let mut access = RecordAccess { record: self, i: 0 };
         let out = visitor.visit_seq(&mut access)?;
         if access.i < n {
             return Err(Error::new(
                 ErrorKind::Type,
-                format!("invalid length: a record of {n} fields, expected {}", access.i),
+                format!(
+                    "invalid length: a record of {n} fields, expected {}",
+                    access.i
+                ),
             ));
         }
         Ok(out)
@@ -1537,7 +1566,6 @@ impl<'de> de::Deserializer<'de> for Record<'_, '_, 'de> {
     }
 }
 
-
 macro_rules! block_scalar {
     ($($method:ident)*) => {
         $(
@@ -1671,7 +1699,9 @@ impl<'de> de::Deserializer<'de> for Block<'_, '_, 'de> {
             Resolved::Block(b) => b.visit_seq(visitor, true),
             Resolved::Leaf(l) => l.deserialize_tuple(len, visitor),
             Resolved::Record(r) => r.deserialize_tuple(len, visitor),
-            Resolved::Graph(d, v, _g) => d.deserialize_tuple(len, visitor).map_err(|e| locate(v, e)),
+            Resolved::Graph(d, v, _g) => {
+                d.deserialize_tuple(len, visitor).map_err(|e| locate(v, e))
+            }
         }
     }
 

@@ -634,7 +634,8 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
         } else if let Some(Node::Emulated(e)) = self.v.node() {
             // A NaT datetime64 is None.
             match **e {
-                Emulated::NpScalar(_) | Emulated::NdArray(_) => match Block::of(self.v, self.walk)? {
+                Emulated::NpScalar(_) | Emulated::NdArray(_) => match Block::of(self.v, self.walk)?
+                {
                     Some(b) => b.deserialize_option(visitor),
                     None => visitor.visit_some(self),
                 },
