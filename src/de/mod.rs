@@ -5,12 +5,23 @@
 //! the entry points that take bytes run the VM first. See the crate docs for how each
 //! Python value maps onto serde's data model.
 //!
+//! numpy arrays, numpy scalars, object arrays and torch tensors of the graph are answered
+//! by one part of the same walk (`array.rs`): an array is a block of cells (fixed-size
+//! elements over its bytes, or the graph values of an object array) with a shape and
+//! strides, read as nested sequences in logical C order, records as maps of their fields,
+//! 0-d arrays and scalars as their element, ndarray's `{v, dim, data}` struct for
+//! `ndarray::ArrayD` and friends, and the tensor hand-off for `Tensor`. The crate docs
+//! list what each becomes.
+//!
 //! The walk shares one budget: each node reached counts against
 //! [`Limits::max_expansion`](crate::Limits::max_expansion) (a shared node counts each time),
-//! nesting is bounded by [`Limits::max_depth`](crate::Limits::max_depth), and a cycle is an
-//! error naming its path.
+//! nesting is bounded by [`Limits::max_depth`](crate::Limits::max_depth) (each dimension of
+//! an array a level), and a cycle is an error naming its path. Array elements are bounded
+//! by the array's bytes, except zero-size items, each visit of which counts against the
+//! expansion budget.
 
 mod access;
+mod array;
 mod deser;
 mod enums;
 pub(crate) mod magic;
