@@ -16,7 +16,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 cd "$here"
 
-targets=(vm serde torch dis scan files)
+targets=(vm serde torch dis scan compress files)
 what="${1:-all}"
 secs="${2:-600}"
 sanitizer="${SANITIZER:-none}"   # safe Rust: no sanitizer runs ~3x faster
@@ -46,14 +46,17 @@ seed() {
                copy -path '*numpy*.pkl' ;;
         files) copy -path '*fixtures/files/*' -size -256k
                copy -path '*numpy*.pkl' -size -256k ;;
-        scan) copy \( -name '*.pkl' -o -name '*.pickle' -o -name '*.npy' \) -size -256k
+        scan) copy \( -name '*.pkl' -o -name '*.pickle' -o -name '*.npy' -o -name '*.npz' \
+                    -o -name '*.joblib' \) -size -256k
               copy \( -name '*.pt' -o -name '*.pth' -o -name '*.bin' \) -size -1024k ;;
+        compress) copy -path '*fixtures/compress/*' -size -256k ;;
     esac
 }
 
 dict_for() {
     case "$1" in
         torch) echo "$here/dicts/torch.dict" ;;
+        compress) echo "$here/dicts/compress.dict" ;;
         *) echo "$here/dicts/pickle.dict" ;;
     esac
 }

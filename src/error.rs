@@ -55,6 +55,9 @@ struct Inner {
     offset: Option<u64>,
     opcode: Option<&'static str>,
     path: Option<String>,
+    /// What the offset counts in when it is not the input itself ("the gzip-decompressed
+    /// pickle").
+    within: Option<&'static str>,
     source: Option<std::io::Error>,
 }
 
@@ -74,8 +77,24 @@ impl Error {
             offset: None,
             opcode: None,
             path: None,
+            within: None,
             source: None,
         }))
+    }
+
+    /// Says what the error's offset counts in, when the pickle was not the input itself
+    /// but what it decompressed to (kept from the first call).
+    pub(crate) fn within(mut self, what: &'static str) -> Self {
+        if self.0.within.is_none() {
+            self.0.within = Some(what);
+        }
+        self
+    }
+
+    /// Adds a sentence to the message.
+    pub(crate) fn note(mut self, note: &str) -> Self {
+        self.0.message.push_str(note);
+        self
     }
 
     pub(crate) fn at(mut self, offset: u64, opcode: Option<&'static str>) -> Self {
@@ -123,9 +142,32 @@ impl Error {
         &self.0.message
     }
 
-    /// The byte offset in the pickle of the opcode (or node) the error is about.
+    /// The byte offset in the pickle of the opcode (or node) the error is about. When the
+    /// input was compressed, it counts in the decompressed pickle (see
+    /// [`within_what`](Self::within_what)).
     pub fn offset(&self) -> Option<u64> {
         self.0.offset
+    }
+
+    /// What the [`offset`](Self::offset) counts in when it is not the input's bytes: for a
+    /// compressed input, `"the gzip-decompressed pickle"` (and so for each codec). The
+    /// `Display` of the error says it too: `… (at byte 83 of the gzip-decompressed
+    /// pickle, opcode BINUNICODE)`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "compress")] {
+    /// // gzip.compress(b"\x80\x04\x95", mtime=0): a truncated pickle, compressed.
+    /// let gz = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03k`\x99\x0a\x00]`}\xfa\x03\x00\x00\x00";
+    /// let err = serde_pickle_vm::load_slice(gz).unwrap_err();
+    /// assert_eq!(err.within_what(), Some("the gzip-decompressed pickle"));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "pickle data was truncated (at byte 2 of the gzip-decompressed pickle, opcode FRAME)"
+    /// );
+    /// # }
+    /// ```
+    pub fn within_what(&self) -> Option<&'static str> {
+        self.0.within
     }
 
     /// The name of the opcode being executed when the error was raised (pickletools' name).
@@ -171,10 +213,23 @@ impl fmt::Display for Error {
             }
         }
         f.write_str(&self.0.message)?;
+        let within = |f: &mut fmt::Formatter<'_>| match self.0.within {
+            Some(w) => write!(f, " of {w}"),
+            None => Ok(()),
+        };
         match (self.0.offset, self.0.opcode) {
-            (Some(o), Some(op)) => write!(f, " (at byte {o}, opcode {op})"),
-            (Some(o), None) => write!(f, " (at byte {o})"),
-            _ => Ok(()),
+            (Some(o), op) => {
+                write!(f, " (at byte {o}")?;
+                within(f)?;
+                match op {
+                    Some(op) => write!(f, ", opcode {op})"),
+                    None => f.write_str(")"),
+                }
+            }
+            (None, _) => match self.0.within {
+                Some(w) => write!(f, " (in {w})"),
+                None => Ok(()),
+            },
         }
     }
 }
@@ -196,6 +251,14 @@ impl std::error::Error for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
+        // One of ours that crossed an `io::Read` (a decompressing reader's limit or
+        // format error): back out whole.
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            if let Some(Ok(err)) = e.into_inner().map(|inner| inner.downcast::<Error>()) {
+                return *err;
+            }
+            return Error::new(ErrorKind::Io, "i/o error");
+        }
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             return Error::truncated();
         }

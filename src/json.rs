@@ -698,6 +698,8 @@ impl<'g, 'de, W: std::fmt::Write> Renderer<'g, 'de, W> {
                     ("shape", json_usizes(shape)),
                     ("order", json_string(order_name(*order))),
                 ];
+                // numpy pickles an object array's elements in logical (C) order,
+                // whatever its memory order.
                 let items = self.graph.items(*items).to_vec();
                 self.tagged_fields("ndarray", fields, Some(items));
             }

@@ -81,8 +81,53 @@
 //! | `range`, `slice` | `(start, stop, step)` | |
 //! | a global (a class or function itself) | string `module.name` | |
 //! | unresolved persistent id | error | resolve it with [`Unpickler::persistent_load`] |
+//! | numpy array (numbers, bools, `U`, `S`) | seq (`Vec<T>`), nested seqs (`Vec<Vec<T>>`, `[[T; N]; M]`, tuples) in logical C order whatever the memory order (Fortran) and byte order; [`Tensor`](array::Tensor) / [`TensorOf<T>`](array::TensorOf) (numeric dtypes); `ndarray::ArrayD<T>`, `Array2<T>`, … (feature `ndarray`) | any: nested seqs. Elements: every int width (range-checked), floats (`half::f16`/`bf16` too), bool, complex as `(re, im)` / `[f64; 2]`, `U` as `String` (UCS-4: not `&str`), `S` as bytes (`serde_bytes`, `Vec<u8>`) |
+//! | 0-d array, numpy scalar (`np.float64(0.9)`, `np.int64(5)`, `np.str_`) | the plain value (`f64`, `u32`, `bool`, `String`, …) | as its element would |
+//! | record array (structured dtype) | seq of structs (fields by name) or of tuples (fields in order); sub-array fields as seqs | any: a map per element |
+//! | `datetime64`, `timedelta64` array | `i64` counts of the dtype's unit ([`NpDtype::unit`](array::NpDtype::unit)) | NaT is `i64::MIN`, and `None` for `Option<i64>` |
+//! | object array (`dtype=object`) | seq (nested for n-d) of its Python values | walked like any value: budgets and cycle checks apply |
+//! | torch tensor in a graph (a checkpoint's) | as a numeric numpy array | |
 //!
 //! `IgnoredAny` skips any value without walking it.
+//!
+//! A numpy array is one kind of thing with a torch tensor: a numeric array deserializes
+//! into `Tensor`/`TensorOf<T>`, and both into `Vec`s and (feature `ndarray`) ndarray's
+//! types. Errors name what was found, with the path into the elements:
+//! `coef_[1][2]: invalid value: numpy int8 element -5 does not fit in u8`.
+//!
+//! ```
+//! # #[cfg(feature = "numpy")] {
+//! use serde::Deserialize;
+//! use serde_pickle_vm::array::TensorOf;
+//!
+//! #[derive(Deserialize)]
+//! struct Model {
+//!     coef_: Vec<Vec<f32>>,
+//!     best_acc: f64,
+//! }
+//! #[derive(Deserialize)]
+//! struct Typed {
+//!     coef_: TensorOf<f32>,
+//! }
+//! // pickle.dumps({"coef_": np.asfortranarray(np.array([[1.5, -2, 0.25], [0.5, 1, -1]],
+//! //               dtype="<f4")), "best_acc": np.float64(0.9)}, protocol=4)
+//! let data = b"\x80\x04\x95\xfa\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x05coef_\x94\x8c\x16numpy._core.multiarray\x94\x8c\x0c_reconstruct\x94\x93\x94\x8c\x05numpy\x94\x8c\x07ndarray\x94\x93\x94K\x00\x85\x94C\x01b\x94\x87\x94R\x94(K\x01K\x02K\x03\x86\x94h\x05\x8c\x05dtype\x94\x93\x94\x8c\x02f4\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94b\x88C\x18\x00\x00\xc0?\x00\x00\x00?\x00\x00\x00\xc0\x00\x00\x80?\x00\x00\x80>\x00\x00\x80\xbf\x94t\x94b\x8c\x08best_acc\x94h\x02\x8c\x06scalar\x94\x93\x94h\x0e\x8c\x02f8\x94\x89\x88\x87\x94R\x94(K\x03h\x12NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94bC\x08\xcd\xcc\xcc\xcc\xcc\xcc\xec?\x94\x86\x94R\x94u.";
+//! let m: Model = serde_pickle_vm::from_slice(data).unwrap();
+//! assert_eq!(m.coef_, [[1.5, -2.0, 0.25], [0.5, 1.0, -1.0]]);
+//! assert_eq!(m.best_acc, 0.9);
+//! let t: Typed = serde_pickle_vm::from_slice(data).unwrap();
+//! assert_eq!(t.coef_.shape(), &[2, 3]);
+//!
+//! #[derive(Debug, Deserialize)]
+//! struct Wrong {
+//!     #[allow(dead_code)]
+//!     coef_: Vec<Vec<u8>>,
+//! }
+//! let err = serde_pickle_vm::from_slice::<Wrong>(data).unwrap_err();
+//! assert_eq!(err.path(), Some("coef_[0][0]"));
+//! assert_eq!(err.message(), "invalid type: numpy float32 element 1.5, expected u8");
+//! # }
+//! ```
 //!
 //! ## Sharing, cycles and limits
 //!
@@ -92,11 +137,15 @@
 //! memory. A cycle reached by the walk is an error naming its path; nesting deeper than
 //! [`Limits::max_depth`] (default 1000) is a `Limit` error. Errors carry the path from
 //! the root and the byte offset of the nearest node:
-//! `[1].tags[1]: invalid type: int 7, expected a string (at byte 83)`.
+//! `[1].tags[1]: invalid type: int 7, expected a string (at byte 83)`. The elements of
+//! an array are bounded by its bytes, except items of no size (`V0`, records without
+//! fields: a shape of 10^12 in no bytes): each of their visits counts against
+//! `max_expansion` too.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod array;
+pub mod compress;
 pub mod de;
 pub mod dis;
 mod error;

@@ -1,6 +1,7 @@
 //! Entry points that run the VM: [`Unpickler`] (options and hooks, like CPython's class)
 //! and the free functions [`load_slice`] and [`load_reader`].
 
+use crate::compress::{self, Codec};
 use crate::error::Result;
 use crate::options::Options;
 use crate::read::{IoRead, SliceRead};
@@ -10,6 +11,10 @@ use crate::resolve::stdlib;
 use crate::value::{Graph, Slot, Value};
 use crate::vm::{Loaded, Vm};
 use std::io;
+
+/// How much of a compressed stream a reader load reads past the pickle's STOP (to reach
+/// the stream's end, and so its checksum).
+const TAIL: u64 = 64 << 10;
 
 type FindClass<'h> = Box<dyn FnMut(&str, &str) -> Result<ClassAction> + 'h>;
 
@@ -27,6 +32,10 @@ fn guard<'h>(list: AllowList, mut inner: Option<FindClass<'h>>) -> FindClass<'h>
 /// Reads one pickle from a byte slice into an object graph, with default options.
 /// Strings and bytes in the graph borrow from `data`.
 ///
+/// A compressed pickle (gzip, bz2, xz, zstd, zip as `pandas.to_pickle` writes them; zlib,
+/// lzma, lz4 as joblib does) is recognised by its first bytes and the pickle inside is
+/// loaded (see [`Options::decompress`]); the graph then owns its strings.
+///
 /// ```
 /// let graph = serde_pickle_vm::load_slice(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00\x8c\x01a\x94.").unwrap();
 /// assert_eq!(graph.root().as_str(), Some("a"));
@@ -37,7 +46,8 @@ pub fn load_slice(data: &[u8]) -> Result<Graph<'_>> {
 
 /// Reads one pickle from any reader into an object graph, with default options. The
 /// reader is consumed up to the pickle's STOP opcode (it is buffered internally, so it
-/// may have read further).
+/// may have read further). A compressed pickle is recognised by its first bytes and
+/// inflated as it is read (see [`Options::decompress`]).
 ///
 /// For a file, reading it whole (`std::fs::read`) and calling [`load_slice`] is faster:
 /// strings then borrow from the bytes instead of being copied, and the VM sizes its
@@ -200,13 +210,48 @@ impl<'h> Unpickler<'h> {
     }
 
     /// Reads one pickle from a byte slice; strings and bytes borrow from `data`.
+    ///
+    /// A compressed input ([`Options::decompress`]) is inflated first, under
+    /// [`Limits::max_inflated`](crate::Limits::max_inflated) and
+    /// [`max_inflate_ratio`](crate::Limits::max_inflate_ratio), and the graph owns its
+    /// strings ([`Graph::into_owned`]). Error offsets then count in the decompressed
+    /// pickle, and the error says so ([`Error::within_what`](crate::Error::within_what)).
+    ///
+    /// ```
+    /// # #[cfg(feature = "compress")] {
+    /// // gzip.compress(pickle.dumps("a", protocol=4), mtime=0)
+    /// let gz = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03k`\x99\xca\xca\x00\x01=\x8c\x89S\xf4\x00\x02\x143\x0a\x10\x00\x00\x00";
+    /// let graph = serde_pickle_vm::Unpickler::new().load_slice(gz).unwrap();
+    /// assert_eq!(graph.root().as_str(), Some("a"));
+    /// # }
+    /// ```
     pub fn load_slice<'de>(&mut self, data: &'de [u8]) -> Result<Graph<'de>> {
-        self.load_slice_from(data, 0)
+        self.load_slice_sniffed(data).map(|(graph, _)| graph)
+    }
+
+    /// [`load_slice`](Self::load_slice), and the codec the input was compressed with.
+    pub(crate) fn load_slice_sniffed<'de>(
+        &mut self,
+        data: &'de [u8],
+    ) -> Result<(Graph<'de>, Option<Codec>)> {
+        let codec = match self.options.decompress {
+            true => compress::sniff(data),
+            false => None,
+        };
+        let Some(codec) = codec else {
+            return Ok((self.load_slice_from(data, 0)?, None));
+        };
+        let limits = self.options.limits.inflate();
+        let inner = compress::decompress_with(data, codec, &limits, compress::LOAD)?;
+        let graph = self
+            .load_slice_from(&inner, 0)
+            .map_err(|e| e.within(codec.decompressed()))?;
+        Ok((graph.into_owned(), Some(codec)))
     }
 
     /// Reads the pickle that starts at byte `start` of `data` (the pickle of an object
-    /// array after a `.npy` header); offsets, in errors and the graph, count from the
-    /// start of `data`.
+    /// array after a `.npy` header), as it is (no decompression); offsets, in errors and
+    /// the graph, count from the start of `data`.
     pub(crate) fn load_slice_from<'de>(
         &mut self,
         data: &'de [u8],
@@ -257,8 +302,42 @@ impl<'h> Unpickler<'h> {
         Ok((self.finish(loaded), end))
     }
 
-    /// Reads one pickle from a reader.
+    /// Reads one pickle from a reader. A compressed input ([`Options::decompress`]) is
+    /// inflated as it is read; to tell, the first bytes are read one at a time, no further
+    /// than they could still start a compressed container (one byte for a protocol 2+
+    /// pickle).
     pub fn load_reader<R: io::Read>(&mut self, reader: R) -> Result<Graph<'static>> {
+        self.load_reader_sniffed(reader).map(|(graph, _)| graph)
+    }
+
+    /// [`load_reader`](Self::load_reader), and the codec the input was compressed with.
+    pub(crate) fn load_reader_sniffed<R: io::Read>(
+        &mut self,
+        mut reader: R,
+    ) -> Result<(Graph<'static>, Option<Codec>)> {
+        if !self.options.decompress {
+            return Ok((self.run_reader(reader)?, None));
+        }
+        let head = compress::read_head(&mut reader)?;
+        let codec = compress::sniff(&head);
+        let input = io::Read::chain(io::Cursor::new(head), reader);
+        let Some(codec) = codec else {
+            return Ok((self.run_reader(input)?, None));
+        };
+        let limits = self.options.limits.inflate();
+        let mut inner = compress::decompress_reader_with(input, codec, &limits, compress::LOAD)?;
+        let graph = self
+            .run_reader(&mut inner)
+            .map_err(|e| e.within(codec.decompressed()))?;
+        // The pickle ended; read on a little, so that a stream that ends there is checked
+        // to its end (its checksum, its length), as a slice load checks it: a truncated
+        // or corrupt file fails however early its pickle stops. What follows a longer
+        // tail (more pickles in one stream) is left unread.
+        io::copy(&mut io::Read::take(&mut inner, TAIL), &mut io::sink())?;
+        Ok((graph, Some(codec)))
+    }
+
+    fn run_reader<R: io::Read>(&mut self, reader: R) -> Result<Graph<'static>> {
         let loaded =
             self.with_hook(|u| Vm::new(IoRead::new(reader), &u.options, &mut u.hooks).run())?;
         Ok(self.finish(loaded))

@@ -65,6 +65,18 @@ pub struct Limits {
     ///
     /// [`Graph::input_len`]: crate::Graph::input_len
     pub max_expanded_bytes: Option<u64>,
+    /// Most bytes a compressed input (see [`Options::decompress`]) may inflate to.
+    /// Default 16 GiB, as `torch::LoadOptions::max_inflated` for
+    /// torch's zip entries ([`InflateLimits::max_bytes`]).
+    ///
+    /// [`InflateLimits::max_bytes`]: crate::compress::InflateLimits::max_bytes
+    pub max_inflated: u64,
+    /// Most bytes a compressed input may inflate to per compressed byte, once past 1 MiB.
+    /// Default 100 ([`InflateLimits::max_ratio`]): real pickles compress 2–20×, runs of
+    /// zeros (bombs) ~1000× and more.
+    ///
+    /// [`InflateLimits::max_ratio`]: crate::compress::InflateLimits::max_ratio
+    pub max_inflate_ratio: u64,
 }
 
 /// The default byte budget for a graph read from `input_len` bytes: 64 × input + 64 MiB.
@@ -81,6 +93,18 @@ impl Default for Limits {
             max_int_digits: 4300,
             max_expansion: None,
             max_expanded_bytes: None,
+            max_inflated: crate::compress::InflateLimits::default().max_bytes,
+            max_inflate_ratio: crate::compress::InflateLimits::default().max_ratio,
+        }
+    }
+}
+
+impl Limits {
+    /// The inflation limits, for [`crate::compress`].
+    pub(crate) fn inflate(&self) -> crate::compress::InflateLimits {
+        crate::compress::InflateLimits {
+            max_bytes: self.max_inflated,
+            max_ratio: self.max_inflate_ratio,
         }
     }
 }
@@ -117,6 +141,19 @@ pub struct Options {
     /// bytes after such a BUILD. With [`emulate`](Self::emulate) off the wrapper stays as
     /// recorded and its data is skipped.
     pub joblib: bool,
+    /// Recognise a compressed input by its first bytes (gzip, zlib, bzip2, xz, lzma,
+    /// zstd, lz4, a one-member zip: [`compress::sniff`](crate::compress::sniff)) and load
+    /// the pickle inside, under [`Limits::max_inflated`] and
+    /// [`Limits::max_inflate_ratio`]. Default true; no pickle CPython writes starts like
+    /// one of those. False reads every input as a pickle. Without the `compress` feature,
+    /// a compressed input is an error that says so.
+    ///
+    /// Offsets in errors then count in the decompressed pickle, and say so: `pickle data
+    /// was truncated (at byte 2 of the gzip-decompressed pickle, opcode FRAME)`. A graph
+    /// loaded from a compressed slice owns its strings (they cannot borrow from the
+    /// compressed bytes), so `&str` and `&[u8]` fields cannot borrow either: use `String`,
+    /// `Cow<str>` or `Vec<u8>` for inputs that may be compressed.
+    pub decompress: bool,
     /// Resource limits.
     pub limits: Limits,
 }
@@ -129,6 +166,7 @@ impl Default for Options {
             fix_imports: true,
             emulate: true,
             joblib: true,
+            decompress: true,
             limits: Limits::default(),
         }
     }

@@ -364,3 +364,65 @@ fn serde_is_bounded_by_the_expansion_budget() {
     assert!(r.is_ok());
     assert!(u.peak <= 160 * (1 << 17), "{}", u.peak);
 }
+
+#[cfg(feature = "compress")]
+mod compress_common;
+
+/// A compression bomb stops at the inflation limit having allocated what it inflated
+/// (the output grows as it arrives: at most twice the limit) plus the decoder's own
+/// state, which is bounded whatever the input declares: lz4 frames ~12 MiB (4 MiB
+/// blocks, linked), bzip2 ~4 MiB, zstd the frame's window (at most 100 MiB, ruzstd's
+/// cap; these frames ask for much less), xz and lzma a dictionary that grows with the
+/// output.
+#[cfg(feature = "compress")]
+#[test]
+fn compression_bombs_allocate_what_the_limit_allows() {
+    use serde_pickle_vm::compress::{decompress, decompress_reader, InflateLimits};
+    use serde_pickle_vm::{Limits, Options, Unpickler};
+    use std::io::Read;
+    let limit = 1u64 << 20;
+    let limits = InflateLimits {
+        max_bytes: limit,
+        max_ratio: u64::MAX,
+    };
+    let (_, bombs) = compress_common::bombs(8 << 20);
+    for (codec, data) in bombs {
+        let (r, slice) = measure(|| decompress(&data, codec, &limits));
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::Limit, "{codec}");
+        let (r, reader) = measure(|| {
+            let mut out = Vec::new();
+            decompress_reader(&data[..], codec, &limits)
+                .and_then(|mut r| r.read_to_end(&mut out).map_err(Into::into))
+        });
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::Limit, "{codec}");
+        let opts = Options {
+            limits: Limits {
+                max_inflated: limit,
+                max_inflate_ratio: u64::MAX,
+                ..Limits::default()
+            },
+            ..Options::default()
+        };
+        let (r, load) = measure(|| Unpickler::with_options(opts).load_reader(&data[..]));
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::Limit, "{codec}");
+        eprintln!(
+            "{codec}: {} bytes; peak {} (slice), {} (reader), {} (load_reader)",
+            data.len(),
+            slice.peak,
+            reader.peak,
+            load.peak
+        );
+        let state = match codec.name() {
+            "lz4" => 13 << 20,
+            "zstd" => 8 << 20,
+            _ => 5 << 20,
+        };
+        for peak in [slice.peak, reader.peak, load.peak] {
+            assert!(
+                peak as u64 <= 2 * limit + state,
+                "{codec}: peak {peak} over {}",
+                2 * limit + state
+            );
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The static scanner: `scan_bytes` on anything (plain pickles, streams of several,
-//! torch zip/legacy/tar archives, .npy files), then every way the CLI reads its report:
-//! the verdict, the exit code, each finding's description, and the JSON form.
+//! joblib files with inline arrays, torch zip/legacy/tar archives, .npy and .npz files),
+//! then every way the CLI reads its report: the verdict, the exit code, each finding's
+//! description, the arrays, and the JSON form.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,5 +19,10 @@ fuzz_target!(|data: &[u8]| {
     for (_, finding) in report.findings() {
         let _ = finding.what();
     }
+    for a in &report.arrays {
+        assert!(a.offset <= a.end, "array {a:?}");
+        let _ = a.len();
+    }
+    let _ = report.describe_format();
     let _ = serde_json::to_string(&report).expect("a report always serializes");
 });

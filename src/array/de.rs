@@ -9,7 +9,9 @@
 //! `Deserializer` of the serde layer follows the same protocol for
 //! [`Emulated::Tensor`](crate::Emulated::Tensor) nodes.
 
+use super::dtype::ByteOrder;
 use super::element::Element;
+use super::npdtype::NpDtype;
 use super::tensor::Tensor;
 use crate::error::{Error, ErrorKind};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
@@ -22,17 +24,32 @@ use std::marker::PhantomData;
 pub const TENSOR_TOKEN: &str = "$serde_pickle_vm::private::Tensor";
 
 thread_local! {
-    static SLOT: RefCell<Option<Tensor>> = const { RefCell::new(None) };
+    /// The tensor handed over, and whether it is a numpy array (for messages).
+    static SLOT: RefCell<Option<(Tensor, bool)>> = const { RefCell::new(None) };
 }
 
 /// Parks `tensor` for the `Tensor` visitor and runs `f` (which calls `visit_unit` on
 /// the visitor of a [`TENSOR_TOKEN`] newtype request). For deserializer authors.
 #[doc(hidden)]
 pub fn hand_off<R>(tensor: Tensor, f: impl FnOnce() -> R) -> R {
-    SLOT.with(|s| *s.borrow_mut() = Some(tensor));
+    hand_off_from(tensor, false, f)
+}
+
+/// [`hand_off`] of the tensor view of a numpy array (`numpy`) or of a torch tensor.
+pub(crate) fn hand_off_from<R>(tensor: Tensor, numpy: bool, f: impl FnOnce() -> R) -> R {
+    SLOT.with(|s| *s.borrow_mut() = Some((tensor, numpy)));
     let r = f();
     SLOT.with(|s| s.borrow_mut().take());
     r
+}
+
+fn take_slot<E: de::Error>() -> Result<(Tensor, bool), E> {
+    SLOT.with(|s| s.borrow_mut().take()).ok_or_else(|| {
+        E::custom(
+            "a Tensor can only be deserialized from a torch checkpoint, a state dict or a \
+             numpy array",
+        )
+    })
 }
 
 struct TensorVisitor;
@@ -43,9 +60,7 @@ impl<'de> Visitor<'de> for TensorVisitor {
         f.write_str("a torch tensor")
     }
     fn visit_unit<E: de::Error>(self) -> Result<Tensor, E> {
-        SLOT.with(|s| s.borrow_mut().take()).ok_or_else(|| {
-            E::custom("a Tensor can only be deserialized from a torch checkpoint or state dict")
-        })
+        take_slot().map(|(t, _)| t)
     }
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Tensor, D::Error> {
         // The graph deserializer's answer for anything that is not a tensor.
@@ -133,13 +148,25 @@ pub struct TensorOf<T: Element> {
 impl<T: Element> TensorOf<T> {
     /// Checks `tensor`'s dtype.
     pub fn new(tensor: Tensor) -> crate::Result<Self> {
+        Self::checked(tensor, false)
+    }
+
+    /// Checks the dtype of a tensor that may be a numpy array's view (named so in the
+    /// error: `expected a float64 tensor, found a numpy float32 array of shape [3, 4]`).
+    fn checked(tensor: Tensor, numpy: bool) -> crate::Result<Self> {
         if tensor.dtype() != T::DTYPE {
+            let found = match numpy
+                .then(|| NpDtype::from_tensor_dtype(tensor.dtype(), ByteOrder::native()))
+                .flatten()
+            {
+                Some(d) => format!("a numpy {} array", d.name()),
+                None => tensor.dtype().to_string(),
+            };
             return Err(Error::new(
                 ErrorKind::Type,
                 format!(
-                    "expected a {} tensor, found {} of shape {:?}",
+                    "expected a {} tensor, found {found} of shape {:?}",
                     T::DTYPE,
-                    tensor.dtype(),
                     tensor.shape()
                 ),
             ));
@@ -173,9 +200,28 @@ impl<T: Element> std::ops::Deref for TensorOf<T> {
     }
 }
 
+/// `TensorVisitor`, then the dtype check.
+struct TypedVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Element> Visitor<'de> for TypedVisitor<T> {
+    type Value = TensorOf<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} tensor", T::DTYPE)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<TensorOf<T>, E> {
+        let (t, numpy) = take_slot()?;
+        TensorOf::checked(t, numpy).map_err(E::custom)
+    }
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<TensorOf<T>, D::Error> {
+        TensorVisitor.visit_newtype_struct(d).map(|t| TensorOf {
+            tensor: t,
+            _t: PhantomData,
+        })
+    }
+}
+
 impl<'de, T: Element> Deserialize<'de> for TensorOf<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let t = Tensor::deserialize(d)?;
-        TensorOf::new(t).map_err(de::Error::custom)
+        d.deserialize_newtype_struct(TENSOR_TOKEN, TypedVisitor(PhantomData))
     }
 }

@@ -31,10 +31,12 @@ mod npdtype;
 mod storage;
 mod tensor;
 
+pub(crate) use de::hand_off_from;
 pub use de::TensorOf;
 #[doc(hidden)]
 pub use de::{hand_off, TENSOR_TOKEN};
 pub use dtype::{ByteOrder, Dtype};
+pub(crate) use element::f16_to_f64;
 pub use element::{Element, Scalar};
 pub use ndarray::{Item, NdArray, NpScalar, Order};
 pub use npdtype::{Field, NpDtype, NpKind, TimeUnit};

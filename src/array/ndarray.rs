@@ -80,9 +80,14 @@ impl NdArray {
             ));
         }
         let descr = dtype.str();
-        let needed = shape
+        // The element count must fit too (as numpy's `npy_intp`), even for zero-size
+        // items whose bytes do not grow with it.
+        let numel = shape
             .iter()
-            .try_fold(dtype.itemsize(), |a, &n| a.checked_mul(n))
+            .try_fold(1usize, |a, &n| a.checked_mul(n))
+            .filter(|&n| n <= isize::MAX as usize);
+        let needed = numel
+            .and_then(|n| n.checked_mul(dtype.itemsize()))
             .ok_or_else(|| {
                 format_err(format!(
                     "numpy array of shape {shape:?} and dtype {descr} overflows"
@@ -237,6 +242,33 @@ impl NdArray {
             }
         }
         Ok(hex_digest(&le))
+    }
+}
+
+#[cfg(feature = "ndarray")]
+impl NdArray {
+    /// The elements of a numeric or bool array as an [`ndarray::ArrayD`] in logical
+    /// order, whatever the memory order and byte order (feature `ndarray`). `T` must
+    /// match the dtype (`f32` for `float32`, …); other dtypes (strings, records,
+    /// datetimes) are an error: deserialize those through serde.
+    ///
+    /// ```
+    /// use serde_pickle_vm::array::{NdArray, Order};
+    /// // np.asfortranarray(np.arange(6, dtype='>i2').reshape(2, 3))
+    /// let data: Vec<u8> = [0i16, 3, 1, 4, 2, 5].iter().flat_map(|v| v.to_be_bytes()).collect();
+    /// let a = NdArray::from_bytes(">i2", vec![2, 3], Order::F, data).unwrap();
+    /// let m = a.to_ndarray::<i16>().unwrap();
+    /// assert_eq!(m.shape(), &[2, 3]);
+    /// assert_eq!(m[[1, 0]], 3);
+    /// ```
+    pub fn to_ndarray<T: super::Element>(&self) -> Result<::ndarray::ArrayD<T>> {
+        match &self.tensor {
+            Some(t) => t.to_ndarray(),
+            None => Err(Error::new(
+                ErrorKind::Type,
+                format!("{self} has no numeric elements: deserialize it through serde"),
+            )),
+        }
     }
 }
 

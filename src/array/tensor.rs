@@ -337,6 +337,28 @@ impl Tensor {
     }
 }
 
+#[cfg(feature = "ndarray")]
+impl Tensor {
+    /// The elements as an [`ndarray::ArrayD`] of the tensor's shape (a row-major copy;
+    /// feature `ndarray`). `T` must match the dtype, as for [`to_vec`](Self::to_vec).
+    ///
+    /// ```
+    /// use serde_pickle_vm::array::{ByteOrder, Bytes, Dtype, Storage, Tensor};
+    /// let data: Vec<u8> = (0..6).flat_map(|i| (i as f32).to_le_bytes()).collect();
+    /// let storage = Storage::from_bytes("0", Dtype::F32, ByteOrder::Little, Bytes::new(data));
+    /// // The transpose of a 2×3 matrix.
+    /// let t = Tensor::new(storage, Dtype::F32, 0, &[3, 2], &[1, 3], false).unwrap();
+    /// let a = t.to_ndarray::<f32>().unwrap();
+    /// assert_eq!(a.shape(), &[3, 2]);
+    /// assert_eq!(a[[2, 1]], 5.0);
+    /// ```
+    pub fn to_ndarray<T: Element>(&self) -> Result<::ndarray::ArrayD<T>> {
+        let data = self.to_vec::<T>()?;
+        ::ndarray::ArrayD::from_shape_vec(::ndarray::IxDyn(&self.shape), data)
+            .map_err(|e| Error::new(ErrorKind::Format, e.to_string()))
+    }
+}
+
 /// Row-major strides for `shape`.
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
     let mut strides = vec![0; shape.len()];

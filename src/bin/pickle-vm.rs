@@ -272,7 +272,7 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
             out,
             "{} ({}): {}",
             file.display(),
-            report.format,
+            report.describe_format(),
             verdict(&report)
         )
         .map_err(w)?;
@@ -281,8 +281,42 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
         }
         let mut hidden = 0usize;
         let mut member: Option<&str> = None;
+        // joblib's inline arrays are listed where they are: object arrays (their pickles
+        // are scanned) always, plain ones with --all; the rest are counted below.
+        let inline: Vec<&scan::Array> =
+            report.arrays.iter().filter(|a| a.format != "npy").collect();
+        // Arrays come in the order of the pickles and, within one, of their offsets:
+        // one cursor walks them along the findings.
+        let mut shown = vec![false; inline.len()];
+        let mut next = 0usize;
+        let array_line = |a: &scan::Array| {
+            let what = match (&a.file, a.object) {
+                (Some(f), _) => format!("array in the file {f}"),
+                (None, true) => format!(
+                    "object array ({}), shape {:?}: its pickle ({}..{}) is scanned",
+                    a.dtype, a.shape, a.offset, a.end
+                ),
+                (None, false) => format!(
+                    "{} array, shape {:?}, order {}: {} bytes of data{}, skipped",
+                    a.dtype,
+                    a.shape,
+                    a.order,
+                    a.end - a.offset - a.padding,
+                    if a.padding > 0 {
+                        format!(" after {} of padding", a.padding)
+                    } else {
+                        String::new()
+                    }
+                ),
+            };
+            format!("  {:<10} {:>8}  {:<13} {what}", "array", a.offset, "")
+        };
         for p in &report.pickles {
-            if p.member.as_deref() != member || p.start > 0 {
+            let duplicate = p
+                .findings
+                .first()
+                .is_some_and(|f| f.kind == Kind::DuplicateName);
+            if p.member.as_deref() != member || p.start > 0 || duplicate {
                 member = p.member.as_deref();
                 let name = member.unwrap_or("pickle");
                 writeln!(
@@ -295,13 +329,33 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
                 )
                 .map_err(w)?;
             }
+            let in_pickle = |a: &scan::Array| {
+                a.member == p.member && a.offset >= p.start && p.end.is_none_or(|e| a.offset < e)
+            };
             for f in &p.findings {
-                let show = all
-                    || matches!(f.kind, Kind::Global | Kind::Extension | Kind::TrailingData)
-                    || f.severity == Severity::Dangerous
-                    || (f.kind == Kind::Build
-                        && f.severity > Severity::Safe
-                        && f.name.as_deref().is_some_and(|n| !n.contains(" at ")));
+                while next < inline.len()
+                    && in_pickle(inline[next])
+                    && inline[next].offset <= f.offset
+                {
+                    let a = inline[next];
+                    if all || a.object {
+                        shown[next] = true;
+                        writeln!(out, "{}", array_line(a)).map_err(w)?;
+                    }
+                    next += 1;
+                }
+                let show =
+                    all || matches!(
+                        f.kind,
+                        Kind::Global
+                            | Kind::Extension
+                            | Kind::TrailingData
+                            | Kind::ExternalFile
+                            | Kind::DuplicateName
+                    ) || f.severity == Severity::Dangerous
+                        || (f.kind == Kind::Build
+                            && f.severity > Severity::Safe
+                            && f.name.as_deref().is_some_and(|n| !n.contains(" at ")));
                 if !show {
                     hidden += 1;
                     continue;
@@ -316,6 +370,14 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
                 )
                 .map_err(w)?;
             }
+            while next < inline.len() && in_pickle(inline[next]) {
+                let a = inline[next];
+                if all || a.object {
+                    shown[next] = true;
+                    writeln!(out, "{}", array_line(a)).map_err(w)?;
+                }
+                next += 1;
+            }
             if let Some(e) = &p.error {
                 writeln!(
                     out,
@@ -328,6 +390,60 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
                 .map_err(w)?;
             }
         }
+        let plain: Vec<&&scan::Array> = inline
+            .iter()
+            .zip(&shown)
+            .filter(|(a, s)| !**s && !a.object && a.file.is_none())
+            .map(|(a, _)| a)
+            .collect();
+        if !plain.is_empty() {
+            let bytes: u64 = plain.iter().map(|a| a.end - a.offset).sum();
+            writeln!(
+                out,
+                "  ({} array{} that joblib reads inline after its NumpyArrayWrapper BUILDs: {bytes} bytes of data, skipped; --all lists them)",
+                plain.len(),
+                if plain.len() == 1 { "" } else { "s" }
+            )
+            .map_err(w)?;
+        }
+        let npy: Vec<&scan::Array> = report
+            .arrays
+            .iter()
+            .filter(|a| a.format == "npy" && !a.object)
+            .collect();
+        if !npy.is_empty() {
+            if all || npy.len() == 1 {
+                for a in &npy {
+                    writeln!(
+                        out,
+                        "  {:<10} {:>8}  {:<13} {}{} array, shape {:?}: data",
+                        "array",
+                        a.offset,
+                        "",
+                        a.member
+                            .as_deref()
+                            .map(|m| format!("{m}: "))
+                            .unwrap_or_default(),
+                        a.dtype,
+                        a.shape
+                    )
+                    .map_err(w)?;
+                }
+            } else {
+                let names: Vec<&str> = npy.iter().filter_map(|a| a.member.as_deref()).collect();
+                let list = if names.len() > 6 {
+                    format!("{}, … (+{} more)", names[..6].join(", "), names.len() - 6)
+                } else {
+                    names.join(", ")
+                };
+                writeln!(
+                    out,
+                    "  ({} .npy members hold plain arrays, not pickles: {list}; --all lists them)",
+                    npy.len()
+                )
+                .map_err(w)?;
+            }
+        }
         if hidden > 0 {
             writeln!(out, "  ({hidden} calls, BUILDs and persistent ids of known objects not shown; --all lists them)").map_err(w)?;
         }
@@ -336,12 +452,57 @@ fn scan_command(files: &[PathBuf], as_json: bool, all: bool) -> Result<u8, Strin
     Ok(worst.unwrap_or(0))
 }
 
-fn verdict(report: &serde_pickle_vm::scan::Report) -> &'static str {
+/// The verdict, with what made it.
+fn verdict(report: &serde_pickle_vm::scan::Report) -> String {
+    use serde_pickle_vm::scan::{Kind, Severity};
+    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
     match report.exit_code() {
-        0 => "safe",
-        1 => "unknown",
-        2 => "DANGEROUS",
-        _ => "unreadable",
+        0 => "safe (only builds data)".into(),
+        1 => {
+            let mut names: Vec<&str> = Vec::new();
+            for (_, f) in report.findings() {
+                if f.severity == Severity::Unknown && f.kind == Kind::Global {
+                    let n = f.name.as_deref().unwrap_or("<computed name>");
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+            }
+            let mut other: Vec<&str> = Vec::new();
+            for (_, f) in report.findings() {
+                let what = match f.kind {
+                    Kind::TrailingData => "data after STOP",
+                    Kind::Extension => "an extension code",
+                    Kind::ExternalFile => "a file read from outside the dump",
+                    Kind::DuplicateName => "zip records sharing a name",
+                    _ => continue,
+                };
+                if f.severity == Severity::Unknown && !other.contains(&what) {
+                    other.push(what);
+                }
+            }
+            let mut why = Vec::new();
+            if !names.is_empty() {
+                let mut list = names[..names.len().min(3)].join(", ");
+                if names.len() > 3 {
+                    list.push_str(&format!(" (+{} more)", names.len() - 3));
+                }
+                why.push(format!("not known to be data: {list}"));
+            }
+            why.extend(other.iter().map(|s| s.to_string()));
+            if why.is_empty() {
+                why.push("calls of objects the pickle built".into());
+            }
+            format!("unknown ({}; nothing dangerous)", why.join("; "))
+        }
+        2 => {
+            let n = report
+                .findings()
+                .filter(|(_, f)| f.severity == Severity::Dangerous)
+                .count();
+            format!("DANGEROUS ({})", plural(n, "dangerous finding"))
+        }
+        _ => "unreadable".into(),
     }
 }
 

@@ -3,13 +3,14 @@
 //! hands children to [`access`](super::access), which adds their path segments.
 
 use super::access::{locate, ByteSeq, PairMap, SlotSeq, Special};
+use super::array::Block;
 use super::magic::Magic;
 use super::object::{big_text, class_mismatch, describe, Instance};
 use super::walk::Walk;
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::{DictIter, Emulated, Node, Packed, Slot, SlotLike, Value};
 use num_traits::ToPrimitive;
-use serde::de::{self, Expected, IntoDeserializer, Visitor};
+use serde::de::{self, Deserializer as _, Expected, IntoDeserializer, Visitor};
 use std::borrow::Cow;
 
 /// A deserializer for one value of a graph, sharing the walk's limits.
@@ -53,6 +54,20 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             ErrorKind::Type,
             format!("invalid type: {}, expected {exp}", describe(self.v)),
         )
+    }
+
+    /// Answers a request from a numpy array, numpy scalar or tensor; any other value is
+    /// of the wrong type.
+    #[inline(never)]
+    fn or_array<V: Visitor<'de>>(
+        self,
+        visitor: V,
+        f: impl FnOnce(Block<'a, 'g, 'de>, V) -> Result<V::Value>,
+    ) -> Result<V::Value> {
+        match Block::of(self.v, self.walk)? {
+            Some(b) => f(b, visitor),
+            None => Err(self.invalid(&visitor)),
+        }
     }
 
     fn out_of_range(&self, ty: &str) -> Error {
@@ -188,6 +203,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
     #[inline]
     pub(crate) fn struct_from<V: Visitor<'de>>(
         self,
+        name: &'static str,
         magic: Option<Magic<'_>>,
         fields: &'static [&'static str],
         visitor: V,
@@ -196,7 +212,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         match self.plan_struct(magic, fields, check)? {
             Plan::Map(special, pairs) => self.visit_map_from(special, pairs, visitor),
             Plan::Seq(slots) => self.visit_slots(slots, visitor, true),
-            Plan::Invalid => Err(self.invalid(&visitor)),
+            Plan::Invalid => self.or_array(visitor, |b, v| b.deserialize_struct(name, fields, v)),
         }
     }
 
@@ -305,7 +321,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         }
         match self.seq_source() {
             Some(src) => self.visit_seq_from(src, visitor, true),
-            None => Err(self.invalid(&visitor)),
+            None => self.or_array(visitor, |b, v| b.deserialize_tuple(0, v)),
         }
     }
 
@@ -382,6 +398,10 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
                         None => Err(self.invalid(&visitor)),
                     }
                 }
+                Emulated::NdArray(_)
+                | Emulated::ObjectArray { .. }
+                | Emulated::NpScalar(_)
+                | Emulated::Tensor(_) => self.or_array(visitor, |b, v| b.deserialize_any(v)),
                 other => match emulated_text(other) {
                     Some(s) => visitor.visit_string(s),
                     None => Err(self.invalid(&visitor)),
@@ -410,7 +430,7 @@ const RED_ZONE: usize = 128 * 1024;
 /// Size of each fresh segment.
 const STACK_CHUNK: usize = 2 * 1024 * 1024;
 
-fn visit_pair<'de, V: Visitor<'de>>(re: f64, im: f64, visitor: V) -> Result<V::Value> {
+pub(crate) fn visit_pair<'de, V: Visitor<'de>>(re: f64, im: f64, visitor: V) -> Result<V::Value> {
     let mut seq = de::value::SeqDeserializer::<_, Error>::new([re, im].into_iter());
     let out = visitor.visit_seq(&mut seq)?;
     seq.end()?;
@@ -480,7 +500,7 @@ macro_rules! int_method {
                     Some(Node::BigInt(b)) => b.$to(),
                     Some(Node::Emulated(e)) => match **e {
                         Emulated::Uuid(u) => <$ty>::try_from(u).ok(),
-                        _ => return Err(self.invalid(&visitor)),
+                        _ => return self.or_array(visitor, |b, v| b.$method(v)),
                     },
                     _ => return Err(self.invalid(&visitor)),
                 },
@@ -517,7 +537,7 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.v.slot() {
             Slot::Bool(b) => visitor.visit_bool(b),
-            _ => Err(self.invalid(&visitor)),
+            _ => self.or_array(visitor, |b, v| b.deserialize_bool(v)),
         }
     }
 
@@ -535,14 +555,14 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.float() {
             Some(f) => visitor.visit_f32(f as f32),
-            None => Err(self.invalid(&visitor)),
+            None => self.or_array(visitor, |b, v| b.deserialize_f32(v)),
         }
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.float() {
             Some(f) => visitor.visit_f64(f),
-            None => Err(self.invalid(&visitor)),
+            None => self.or_array(visitor, |b, v| b.deserialize_f64(v)),
         }
     }
 
@@ -553,7 +573,7 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
                 return visitor.visit_char(c);
             }
         }
-        Err(self.invalid(&visitor))
+        self.or_array(visitor, |b, v| b.deserialize_char(v))
     }
 
     #[inline]
@@ -575,7 +595,7 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
             Some(Node::StrCodepoints(_)) => Err(surrogates()),
             Some(Node::Emulated(e)) => match emulated_text(e) {
                 Some(s) => visitor.visit_string(s),
-                None => Err(self.invalid(&visitor)),
+                None => self.or_array(visitor, |b, v| b.deserialize_str(v)),
             },
             Some(Node::Global(g)) => visitor.visit_string(format!("{}.{}", g.module, g.name)),
             _ => match self.str_for_key().filter(|_| self.key) {
@@ -599,7 +619,7 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
                 let items = self.v.graph().items(*x);
                 self.visit_seq_from(SeqSource::Slots(items), visitor, false)
             }
-            _ => Err(self.invalid(&visitor)),
+            _ => self.or_array(visitor, |b, v| b.deserialize_bytes(v)),
         }
     }
 
@@ -611,6 +631,16 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.v.is_none() {
             visitor.visit_none()
+        } else if let Some(Node::Emulated(e)) = self.v.node() {
+            // A NaT datetime64 is None.
+            match **e {
+                Emulated::NpScalar(_) | Emulated::NdArray(_) => match Block::of(self.v, self.walk)?
+                {
+                    Some(b) => b.deserialize_option(visitor),
+                    None => visitor.visit_some(self),
+                },
+                _ => visitor.visit_some(self),
+            }
         } else {
             visitor.visit_some(self)
         }
@@ -620,7 +650,7 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
         if self.v.is_none() {
             visitor.visit_unit()
         } else {
-            Err(self.invalid(&visitor))
+            self.or_array(visitor, |b, v| b.deserialize_unit(v))
         }
     }
 
@@ -637,10 +667,25 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
-        if name == crate::torch::TENSOR_TOKEN {
+        if name == crate::array::TENSOR_TOKEN {
             return super::tensor::deserialize_tensor(self, visitor);
         }
         let Some(m) = Magic::parse(name) else {
+            // numpy values (not tensors: their storage stays unread for a `Tensor`
+            // inside the newtype).
+            if let Some(Node::Emulated(e)) = self.v.node() {
+                if let Emulated::NdArray(_) | Emulated::NpScalar(_) | Emulated::ObjectArray { .. } =
+                    **e
+                {
+                    if let Some(b) = Block::of(self.v, self.walk)? {
+                        return b.deserialize_newtype_struct(name, visitor);
+                    }
+                }
+            }
+            // `half::f16` / `half::bf16` take a float.
+            if let ("f16" | "bf16", Some(f)) = (name, self.float()) {
+                return visitor.visit_f64(f);
+            }
             return visitor.visit_newtype_struct(self);
         };
         let inst = Instance::of(self.v);
@@ -672,14 +717,14 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.seq_source() {
             Some(src) => self.visit_seq_from(src, visitor, false),
-            None => Err(self.invalid(&visitor)),
+            None => self.or_array(visitor, |b, v| b.deserialize_seq(v)),
         }
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
         match self.seq_source() {
             Some(src) => self.visit_seq_from(src, visitor, true),
-            None => Err(self.invalid(&visitor)),
+            None => self.or_array(visitor, |b, v| b.deserialize_tuple(len, v)),
         }
     }
 
@@ -711,7 +756,7 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
                     // An instance without state: an empty map.
                     return self.visit_map_from(Vec::new(), None, visitor);
                 }
-                Err(self.invalid(&visitor))
+                self.or_array(visitor, |b, v| b.deserialize_map(v))
             }
         }
     }
@@ -728,7 +773,7 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
         } else {
             None
         };
-        self.struct_from(magic, fields, visitor, true)
+        self.struct_from(name, magic, fields, visitor, true)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(

@@ -100,6 +100,19 @@ fn plain<'de, V: Visitor<'de>>(
                 None => Err(<Error as de::Error>::unknown_variant(short, variants)),
             }
         }
+        // `np.str_` scalars (and 0-d `U` arrays) name unit variants as a `str` does.
+        Some(Node::Emulated(e))
+            if matches!(
+                **e,
+                crate::value::Emulated::NpScalar(_) | crate::value::Emulated::NdArray(_)
+            ) =>
+        {
+            use de::Deserializer as _;
+            match super::array::Block::of(v, de.walk)? {
+                Some(b) => b.deserialize_enum("", variants, visitor),
+                None => Err(describe_invalid(v, &visitor)),
+            }
+        }
         Some(Node::Object(_)) => {
             let inst = Instance::of(v).expect("an object node");
             let class = inst
@@ -358,12 +371,19 @@ impl<'de> de::VariantAccess<'de> for Content<'_, '_, 'de> {
         visitor: V,
     ) -> Result<V::Value> {
         match self {
-            Content::Value(d) => d.struct_from(None, fields, visitor, false),
-            Content::Object(d, m) => d.struct_from(m, fields, visitor, false),
+            Content::Value(d) => d.struct_from("", None, fields, visitor, false),
+            Content::Object(d, m) => d.struct_from("", m, fields, visitor, false),
             Content::Unit => Err(Error::new(
                 ErrorKind::Type,
                 "invalid type: unit variant, expected struct variant",
             )),
         }
     }
+}
+
+fn describe_invalid(v: crate::value::Value<'_, '_>, exp: &dyn de::Expected) -> Error {
+    Error::new(
+        ErrorKind::Type,
+        format!("invalid type: {}, expected {exp}", describe(v)),
+    )
 }

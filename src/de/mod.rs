@@ -5,12 +5,23 @@
 //! the entry points that take bytes run the VM first. See the crate docs for how each
 //! Python value maps onto serde's data model.
 //!
+//! numpy arrays, numpy scalars, object arrays and torch tensors of the graph are answered
+//! by one part of the same walk (`array.rs`): an array is a block of cells (fixed-size
+//! elements over its bytes, or the graph values of an object array) with a shape and
+//! strides, read as nested sequences in logical C order, records as maps of their fields,
+//! 0-d arrays and scalars as their element, ndarray's `{v, dim, data}` struct for
+//! `ndarray::ArrayD` and friends, and the tensor hand-off for `Tensor`. The crate docs
+//! list what each becomes.
+//!
 //! The walk shares one budget: each node reached counts against
 //! [`Limits::max_expansion`](crate::Limits::max_expansion) (a shared node counts each time),
-//! nesting is bounded by [`Limits::max_depth`](crate::Limits::max_depth), and a cycle is an
-//! error naming its path.
+//! nesting is bounded by [`Limits::max_depth`](crate::Limits::max_depth) (each dimension of
+//! an array a level), and a cycle is an error naming its path. Array elements are bounded
+//! by the array's bytes, except zero-size items, each visit of which counts against the
+//! expansion budget.
 
 mod access;
+mod array;
 mod deser;
 mod enums;
 pub(crate) mod magic;
@@ -18,7 +29,8 @@ mod object;
 mod tensor;
 mod walk;
 
-use crate::error::Result;
+use crate::compress::Codec;
+use crate::error::{Error, ErrorKind, Result};
 use crate::load::Unpickler;
 use crate::options::Options;
 use crate::value::{Graph, Value};
@@ -29,6 +41,13 @@ use std::io;
 ///
 /// Strings and bytes may borrow from `data`: a `&'de str` or `&'de [u8]` field (with
 /// `serde_bytes` or `#[serde(borrow)]`) points into the input, no copy made.
+///
+/// A compressed pickle (`df.to_pickle("df.pkl.gz")`, `.bz2`, `.xz`, `.zst`, `.zip`, and
+/// joblib's codecs) is recognised by its first bytes and the pickle inside is read, so
+/// `from_slice::<T>(&fs::read("df.pkl.gz")?)` works as for the plain file (see
+/// [`Options::decompress`]). Its strings are then inflated into a buffer of the load's
+/// own, so borrowed `&str` / `&[u8]` fields fail with an error that says so: use
+/// `String`, `Cow<str>` or `Vec<u8>` for inputs that may be compressed.
 ///
 /// ```
 /// // pickle.dumps(["alpha", "beta"], protocol=4)
@@ -54,11 +73,30 @@ pub fn from_slice_with_options<'de, T: Deserialize<'de>>(
     data: &'de [u8],
     options: &Options,
 ) -> Result<T> {
-    let graph = Unpickler::with_options(options.clone()).load_slice(data)?;
-    from_graph_with_options(&graph, options)
+    let (graph, codec) = Unpickler::with_options(options.clone()).load_slice_sniffed(data)?;
+    from_graph_with_options(&graph, options).map_err(|e| in_decompressed(e, codec))
 }
 
-/// Deserializes a `T` from a pickle read from `reader` (up to its STOP opcode).
+/// A serde error of a pickle that was decompressed: its offset counts in the decompressed
+/// bytes, and a borrowed string cannot borrow from them.
+fn in_decompressed(e: Error, codec: Option<Codec>) -> Error {
+    let Some(codec) = codec else {
+        return e;
+    };
+    let e = if e.kind() == ErrorKind::Type && e.message().contains("expected a borrowed") {
+        e.note(
+            "; a compressed input is inflated into a buffer of its own, so strings cannot \
+             borrow from it (use String, Cow<str> or Vec<u8>)",
+        )
+    } else {
+        e
+    };
+    e.within(codec.decompressed())
+}
+
+/// Deserializes a `T` from a pickle read from `reader` (up to its STOP opcode). A
+/// compressed pickle is recognised by its first bytes and inflated as it is read (see
+/// [`Options::decompress`]).
 ///
 /// For a file, `std::fs::read` and [`from_slice`] is faster (strings borrow instead of
 /// being copied, and buffers are sized from the input's length).
@@ -79,8 +117,8 @@ pub fn from_reader_with_options<R: io::Read, T: DeserializeOwned>(
     reader: R,
     options: &Options,
 ) -> Result<T> {
-    let graph = Unpickler::with_options(options.clone()).load_reader(reader)?;
-    from_graph_with_options(&graph, options)
+    let (graph, codec) = Unpickler::with_options(options.clone()).load_reader_sniffed(reader)?;
+    from_graph_with_options(&graph, options).map_err(|e| in_decompressed(e, codec))
 }
 
 /// Deserializes a `T` from an already loaded graph (its root value).
@@ -141,14 +179,14 @@ impl Unpickler<'_> {
     /// assert_eq!((p.x, p.y), (1, 2));
     /// ```
     pub fn deserialize_slice<'de, T: Deserialize<'de>>(&mut self, data: &'de [u8]) -> Result<T> {
-        let graph = self.load_slice(data)?;
-        from_graph_with_options(&graph, self.options())
+        let (graph, codec) = self.load_slice_sniffed(data)?;
+        from_graph_with_options(&graph, self.options()).map_err(|e| in_decompressed(e, codec))
     }
 
     /// Loads a pickle from a reader with this unpickler's options and hooks, then
     /// deserializes a `T` from it.
     pub fn deserialize_reader<R: io::Read, T: DeserializeOwned>(&mut self, reader: R) -> Result<T> {
-        let graph = self.load_reader(reader)?;
-        from_graph_with_options(&graph, self.options())
+        let (graph, codec) = self.load_reader_sniffed(reader)?;
+        from_graph_with_options(&graph, self.options()).map_err(|e| in_decompressed(e, codec))
     }
 }

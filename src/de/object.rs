@@ -176,6 +176,9 @@ pub(crate) fn describe(v: Value<'_, '_>) -> String {
                 format!("{} of length {}", n.type_name(), x.len())
             }
             Some(Node::Dict(x)) => format!("dict of length {}", x.len()),
+            Some(Node::Emulated(e)) => {
+                super::array::describe_emulated(e).unwrap_or_else(|| v.type_name().to_string())
+            }
             _ => v.type_name().to_string(),
         },
     }

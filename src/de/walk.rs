@@ -25,6 +25,10 @@ pub(crate) struct Walk {
 /// Path length up to which membership is a linear scan of `path`.
 const SCAN: usize = 24;
 
+/// The path entry of a [`Walk::nest`] level (no node has this id: ids index the graph's
+/// nodes, and the last one, `u32::MAX`, stands for values that are not nodes).
+const NEST: u32 = u32::MAX - 1;
+
 impl Walk {
     pub(crate) fn new(graph: &Graph<'_>, limits: &Limits) -> Self {
         let n = graph.node_count();
@@ -75,6 +79,34 @@ impl Walk {
             self.remaining.set(left - 1);
         }
         Ok(())
+    }
+
+    /// Counts one visit of an array element that no byte of the input backs (zero-size
+    /// items, overlapping views) against the node budget.
+    #[inline]
+    pub(crate) fn charge_visit(&self) -> Result<()> {
+        let left = self.remaining.get();
+        if left == 0 {
+            return Err(Error::limit(format!(
+                "serde expansion limit reached: the walk visited {} values (elements of \
+                 zero-size array items count each); raise Limits::max_expansion to allow more",
+                self.budget
+            )));
+        }
+        self.remaining.set(left - 1);
+        Ok(())
+    }
+
+    /// One more level of nesting that is not a node of the graph (a dimension of an
+    /// array, a record): counted against the depth limit, not checked for cycles.
+    #[inline]
+    pub(crate) fn nest(&self) -> Result<Guard<'_>> {
+        let mut path = self.path.borrow_mut();
+        if path.len() >= self.max_depth {
+            return Err(too_deep(self.max_depth));
+        }
+        path.push(NEST);
+        Ok(Guard { walk: self })
     }
 
     /// Marks `v`'s node as being walked into (its children are about to be visited).

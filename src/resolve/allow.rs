@@ -90,7 +90,8 @@ pub(crate) static TORCH: &[&str] = &[
     "builtins.bytearray",
 ];
 
-/// numpy arrays, scalars and dtypes (numpy 1 and 2 module names).
+/// numpy arrays, scalars and dtypes (numpy 1 and 2 module names), the states of its
+/// random generators, and joblib's array wrappers.
 pub(crate) static NUMPY: &[&str] = &[
     "numpy.core.multiarray._reconstruct",
     "numpy.core.multiarray.scalar",
@@ -101,6 +102,34 @@ pub(crate) static NUMPY: &[&str] = &[
     "numpy.dtype",
     "numpy.ndarray",
     "numpy.dtypes.*",
+    // StringDType (numpy 2), as `np.dtypes.StringDType().__reduce__()` names it.
+    "numpy._core._internal._convert_to_stringdtype_kwargs",
+    // Random generators, as numpy 2 pickles them (`numpy/random/_pickle.py`; the
+    // constructors take a bit generator class or name, and a constructor callable that
+    // is itself a global of the pickle), and numpy < 1.17's RandomState.
+    "numpy.random._pickle.__generator_ctor",
+    "numpy.random._pickle.__bit_generator_ctor",
+    "numpy.random._pickle.__randomstate_ctor",
+    "numpy.random.__RandomState_ctor",
+    "numpy.random._pcg64.PCG64",
+    "numpy.random._pcg64.PCG64DXSM",
+    "numpy.random._mt19937.MT19937",
+    "numpy.random._philox.Philox",
+    "numpy.random._sfc64.SFC64",
+    "numpy.random.bit_generator.SeedSequence",
+    "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
+    // joblib's array wrappers (joblib >= 0.10 inline arrays; < 0.10 sibling files), also
+    // under scikit-learn < 0.23's copy of joblib. Only these: joblib's loaders stay out.
+    "joblib.numpy_pickle.NumpyArrayWrapper",
+    "joblib.numpy_pickle.NDArrayWrapper",
+    "joblib.numpy_pickle.ZNDArrayWrapper",
+    "joblib.numpy_pickle_compat.NDArrayWrapper",
+    "joblib.numpy_pickle_compat.ZNDArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.NDArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.ZNDArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle_compat.NDArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle_compat.ZNDArrayWrapper",
 ];
 
 /// torch's scalar types, as `torch.<name>` globals (`torch.float32`, …).
@@ -231,12 +260,18 @@ impl AllowList {
         list
     }
 
-    /// numpy arrays, scalars and dtypes (`numpy.core.multiarray._reconstruct`, …).
+    /// numpy arrays, scalars and dtypes (`numpy.core.multiarray._reconstruct`, …), the
+    /// states of numpy's random generators (`numpy.random._pickle.__generator_ctor`,
+    /// the bit generator classes, `SeedSequence`) and joblib's array wrappers
+    /// (`joblib.numpy_pickle.NumpyArrayWrapper`; not joblib's loaders).
     ///
     /// ```
     /// use serde_pickle_vm::AllowList;
     /// assert!(AllowList::numpy().allows("numpy", "ndarray"));
     /// assert!(AllowList::numpy().allows("numpy.dtypes", "Float64DType"));
+    /// assert!(AllowList::numpy().allows("numpy.random._pickle", "__generator_ctor"));
+    /// assert!(AllowList::numpy().allows("joblib.numpy_pickle", "NumpyArrayWrapper"));
+    /// assert!(!AllowList::numpy().allows("joblib", "load"));
     /// ```
     pub fn numpy() -> Self {
         AllowList::new().extend(NUMPY.iter().copied())

@@ -35,6 +35,8 @@ static DANGEROUS_MODULES: &[&str] = &[
     "codeop",
     "dill",
     "cloudpickle",
+    // Its loaders (`joblib.load`), `Memory`, `Parallel`; its array wrappers are data
+    // (`allow::JOBLIB`, checked first).
     "joblib",
     "multiprocessing",
     "_multiprocessing",
@@ -65,6 +67,10 @@ static DANGEROUS_MODULES: &[&str] = &[
     "aiohttp",
     "winreg",
     "_winapi",
+    // Installs (and so runs) arbitrary packages: `pip.main(['install', ...])`,
+    // `pip._internal.cli.main.main`.
+    "pip",
+    "ensurepip",
     "_io",
     "io",
     "torch.hub",
@@ -144,6 +150,7 @@ static HARMLESS_IN_DANGEROUS: &[&str] = &[
 ];
 
 /// Module names that, reached as an attribute of anything, hand out the dangerous API.
+/// (As a part of a module path only [`MODULE_ALIASES`] count.)
 static DANGEROUS_ATTRS: &[&str] = &[
     "os",
     "posix",
@@ -168,6 +175,57 @@ static DANGEROUS_ATTRS: &[&str] = &[
     "eval",
     "exec",
 ];
+
+/// Dangerous modules a package can hand out as one of its submodules: a module path is
+/// imported (`__import__` then `sys.modules`), so `pkg.x.os` is pkg's own module unless
+/// a compatibility layer registers an alias under that name, as `six.moves.cPickle`,
+/// `six.moves.builtins` or `future.moves.subprocess` do. Such layers alias the public
+/// names of modules; a private name (`numpy.random._pickle`) or a function name
+/// (`pkg.eval`) in a module path is the package's own module.
+static MODULE_ALIASES: &[&str] = &[
+    "os",
+    "posix",
+    "nt",
+    "sys",
+    "subprocess",
+    "builtins",
+    "__builtin__",
+    "importlib",
+    "shutil",
+    "socket",
+    "ctypes",
+    "pickle",
+    "cPickle",
+    "marshal",
+    "runpy",
+    "commands",
+];
+
+/// Which of joblib's array wrappers a global is, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wrapper {
+    /// `NumpyArrayWrapper` (joblib >= 0.10): the array's bytes follow its BUILD.
+    Inline,
+    /// `NDArrayWrapper` / `ZNDArrayWrapper` (joblib < 0.10): the array is in a file next
+    /// to the dump.
+    File,
+}
+
+/// `joblib.numpy_pickle.NumpyArrayWrapper` and the old wrappers, under joblib and under
+/// the copy scikit-learn < 0.23 shipped (`sklearn.externals.joblib`).
+pub(crate) fn joblib_wrapper(path: &str) -> Option<Wrapper> {
+    let rest = path
+        .strip_prefix("joblib.")
+        .or_else(|| path.strip_prefix("sklearn.externals.joblib."))?;
+    match rest {
+        "numpy_pickle.NumpyArrayWrapper" => Some(Wrapper::Inline),
+        "numpy_pickle.NDArrayWrapper"
+        | "numpy_pickle.ZNDArrayWrapper"
+        | "numpy_pickle_compat.NDArrayWrapper"
+        | "numpy_pickle_compat.ZNDArrayWrapper" => Some(Wrapper::File),
+        _ => None,
+    }
+}
 
 /// Python 3's name for a Python 2 global (`__builtin__.eval` → `builtins.eval`), if
 /// it was renamed. Applied whatever the protocol: Python 2 imports the old name.
@@ -222,9 +280,10 @@ pub(crate) fn global(module: &str, name: &str) -> (Severity, &'static str) {
             "an attribute chain reaches a dangerous module",
         );
     }
-    // The same through the module path (`numpy.os.system` is `os.system`).
+    // The same through an alias in the module path (`six.moves.cPickle.loads` is
+    // `pickle.loads`).
     let mparts: Vec<&str> = module.split('.').collect();
-    if mparts.len() > 1 && mparts[1..].iter().any(|p| DANGEROUS_ATTRS.contains(p)) {
+    if mparts.len() > 1 && mparts[1..].iter().any(|p| MODULE_ALIASES.contains(p)) {
         return (
             Severity::Dangerous,
             "an attribute chain reaches a dangerous module",

@@ -7,8 +7,19 @@
 //! the memo, `getattr(__import__('os'), 'system')` chains, INST/OBJ forms and payloads
 //! inside BUILD states or containers are all seen, and pickles the VM would reject can
 //! still be scanned. Torch archives (zip, legacy, tar) and `.npy` files with object
-//! arrays are opened and every member that holds a pickle is scanned; data after a
-//! pickle's STOP is reported.
+//! arrays are opened and every member that holds a pickle is scanned (every record of a
+//! zip directory, duplicate names included: torch reads the first of two
+//! `archive/data.pkl`, Python's `zipfile` the last); data after a pickle's STOP is
+//! reported.
+//!
+//! joblib files (`joblib.dump`, joblib >= 0.10) are scanned whole: after the BUILD of
+//! each `joblib.numpy_pickle.NumpyArrayWrapper`, `joblib.load` reads the array's bytes
+//! straight from the file (a padding-length byte, the padding, then `prod(shape) *
+//! itemsize` bytes; or, for an object array, a complete nested pickle). The walk learns
+//! the dtype and shape from the pickle, skips the bytes (a size past the end of the
+//! file is an error, never an allocation), scans nested pickles and carries on; the
+//! arrays are listed in [`Report::arrays`]. Because `pickle.load` would instead read
+//! those bytes as opcodes, anything dangerous it would find there is reported too.
 //!
 //! ```
 //! use serde_pickle_vm::scan::{scan_bytes, Severity};
@@ -34,26 +45,37 @@
 //! REPORT}`:
 //!
 //! ```text
-//! REPORT   = {"format": "pickle" | "torch-zip" | "torch-legacy" | "torch-tar" | "npy" | "zip" | "tar",
+//! REPORT   = {"format": "pickle" | "joblib" | "torch-zip" | "torch-legacy" | "torch-tar" | "npy" | "npz" | "zip" | "tar",
+//!             "compression": null | "gzip" | …, // offsets are then in the decompressed stream
 //!             "error": null | ERROR,            // the input or archive could not be read
-//!             "pickles": [PICKLE, ...]}         // in file order
+//!             "pickles": [PICKLE, ...],         // in file order
+//!             "arrays": [ARRAY, ...]}           // array data not read as opcodes, in file order
 //! PICKLE   = {"member": null | "archive/data.pkl", "start": u64, "end": null | u64,
-//!             "protocol": null | 0-5, "error": null | ERROR, "findings": [FINDING, ...]}
+//!             "protocol": null | 0-5, "error": null | ERROR, "findings": [FINDING, ...],
+//!             "joblib": bool}                   // read as joblib.load reads it
 //! ERROR    = {"offset": null | u64, "message": str}
 //! FINDING  = {"severity": "safe" | "unknown" | "dangerous",
 //!             "offset": u64,                    // of the opcode, in the file or member
 //!             "opcode": "STACK_GLOBAL",         // pickletools' name
-//!             "kind": "global" | "call" | "build" | "persistent_id" | "extension" | "trailing_data",
+//!             "kind": "global" | "call" | "build" | "persistent_id" | "extension" | "trailing_data" | "external_file" | "duplicate_name",
 //!             "name": null | "posix.system",    // the global, callable or object
 //!             "detail": str,                    // why, or what it reaches
 //!             "called_by": [{"opcode": "REDUCE", "offset": u64}, ...]}   // for globals
+//! ARRAY    = {"member": null | "x.npy", "format": "joblib" | "joblib-file" | "npy",
+//!             "build": null | u64,              // joblib: the wrapper's BUILD
+//!             "offset": u64, "padding": u64, "end": u64,   // its bytes: [offset, end)
+//!             "dtype": "<f8", "shape": [u64, ...], "order": "C" | "F",
+//!             "object": bool, "protocol": null | 0-5,   // a pickle, scanned
+//!             "file": null | str}               // joblib < 0.10: the file it is read from
 //! ```
 //!
 //! Fields are only ever added; a new `kind` may appear.
 
 mod classify;
 mod container;
+mod npy;
 mod walk;
+mod zipdir;
 
 use serde::Serialize;
 use std::fmt;
@@ -111,6 +133,15 @@ pub enum Kind {
     /// Bytes after STOP: another pickle (scanned as the next entry of
     /// [`Report::pickles`]) or data that is not one.
     TrailingData,
+    /// The BUILD of a joblib < 0.10 array wrapper: `joblib.load` reads the array from
+    /// the file `name` (next to the dump) with `np.load(allow_pickle=True)`. *Safe* for
+    /// a plain file name (scan that file too), *unknown* for a path or a computed name.
+    ExternalFile,
+    /// A zip record whose name another record has too: readers disagree on which one
+    /// they read (torch the first, Python's `zipfile` the last). Every record is
+    /// scanned; this finding (offset 0 of the member) heads the pickles of each record
+    /// of such a name.
+    DuplicateName,
 }
 
 /// Where a global is used: the opcode and its byte offset.
@@ -197,6 +228,9 @@ pub struct Pickle {
     /// Why it could not be read to its STOP (Python's load would raise there, after
     /// doing what the findings before that offset say).
     pub error: Option<ScanError>,
+    /// It was read as `joblib.load` reads it: after the BUILD of a joblib array
+    /// wrapper, the array's bytes (see [`Report::arrays`]).
+    pub joblib: bool,
 }
 
 impl Pickle {
@@ -228,14 +262,85 @@ impl fmt::Display for ScanError {
     }
 }
 
+/// Array data the scanner recognised and did not read as opcodes: an array joblib wrote
+/// inline after a `NumpyArrayWrapper`'s BUILD, the data of a `.npy` file or `.npz`
+/// member, or the sibling file a joblib < 0.10 wrapper names.
+///
+/// ```
+/// let r = serde_pickle_vm::scan::scan_file("fixtures/scan/benign_arrays.joblib").unwrap();
+/// assert_eq!(r.format, "joblib");
+/// let a = &r.arrays[0];
+/// assert_eq!((a.format, a.dtype.as_str(), a.shape.as_slice()), ("joblib", "<f8", &[3u64][..]));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Array {
+    /// The archive member it is in (`x.npy` in an `.npz`), `None` for a plain file.
+    pub member: Option<String>,
+    /// `joblib` (inline after a wrapper's BUILD), `joblib-file` (joblib < 0.10: in the
+    /// file [`file`](Self::file)) or `npy`.
+    pub format: &'static str,
+    /// joblib: the offset of the BUILD after which `joblib.load` reads it.
+    pub build: Option<u64>,
+    /// Where its bytes start: joblib's padding-length byte (when there is one), the
+    /// data after a `.npy` header.
+    pub offset: u64,
+    /// Bytes of alignment padding before the data, the length byte included.
+    pub padding: u64,
+    /// Just past its bytes (past the nested pickle of an object array).
+    pub end: u64,
+    /// numpy's `dtype.str` as far as the pickle or header says (`<f8`, `|O`, `|V16`;
+    /// the header's `descr` text for `.npy`).
+    pub dtype: String,
+    /// Its shape.
+    pub shape: Vec<u64>,
+    /// `C` or `F`.
+    pub order: String,
+    /// An object array: its bytes are a pickle, scanned (its findings are those of the
+    /// pickle around it for joblib, its own entry of [`Report::pickles`] for `.npy`).
+    pub object: bool,
+    /// An object array's pickle protocol.
+    pub protocol: Option<u8>,
+    /// joblib < 0.10: the file the array is read from.
+    pub file: Option<String>,
+}
+
+impl Array {
+    /// Its size in bytes (padding and data).
+    ///
+    /// ```
+    /// let r = serde_pickle_vm::scan::scan_file("fixtures/scan/benign_arrays.joblib").unwrap();
+    /// assert!(r.arrays[0].len() >= 24);
+    /// ```
+    pub fn len(&self) -> u64 {
+        self.end - self.offset
+    }
+
+    /// `true` when it holds no bytes (a joblib < 0.10 reference, a 0-size array without
+    /// padding).
+    ///
+    /// ```
+    /// let r = serde_pickle_vm::scan::scan_file("fixtures/scan/benign_arrays.joblib").unwrap();
+    /// assert!(!r.arrays[0].is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.end == self.offset
+    }
+}
+
 /// The scan of one input (a file or a byte slice).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    /// What the input is: `pickle`, `torch-zip`, `torch-legacy`, `torch-tar`, `npy`,
-    /// `zip`, `tar`.
+    /// What the input is: `pickle`, `joblib` (a pickle with arrays inline),
+    /// `torch-zip`, `torch-legacy`, `torch-tar`, `npy`, `npz`, `zip`, `tar`.
     pub format: &'static str,
+    /// The compression around it (`gzip`, `zlib`, …), when it was compressed; offsets
+    /// are then in the decompressed stream.
+    pub compression: Option<&'static str>,
     /// Every pickle found, in file order.
     pub pickles: Vec<Pickle>,
+    /// The array data recognised and skipped (or, for object arrays, scanned as
+    /// pickles), in file order.
+    pub arrays: Vec<Array>,
     /// Why the input (or an archive around the pickles) could not be read.
     pub error: Option<ScanError>,
 }
@@ -283,6 +388,18 @@ impl Report {
         }
     }
 
+    /// The format with its compression: `joblib`, `gzip+joblib`.
+    ///
+    /// ```
+    /// assert_eq!(serde_pickle_vm::scan::scan_bytes(b"K\x01.").describe_format(), "pickle");
+    /// ```
+    pub fn describe_format(&self) -> String {
+        match self.compression {
+            Some(c) => format!("{c}+{}", self.format),
+            None => self.format.to_string(),
+        }
+    }
+
     /// Every finding with the member it is in.
     ///
     /// ```
@@ -311,7 +428,7 @@ impl Report {
 /// assert_eq!(calls[2].1.severity, Severity::Dangerous);
 /// ```
 pub fn scan_bytes(data: &[u8]) -> Report {
-    container::scan(data, None)
+    container::scan(data)
 }
 
 /// Scans a file (see [`scan_bytes`]).
@@ -325,7 +442,5 @@ pub fn scan_bytes(data: &[u8]) -> Report {
 /// # }
 /// ```
 pub fn scan_file<P: AsRef<Path>>(path: P) -> std::io::Result<Report> {
-    // Shared with the archive reader, which then slices members without copying.
-    let data = crate::torch::Bytes::new(std::fs::read(path)?);
-    Ok(container::scan(&data, Some(data.clone())))
+    Ok(container::scan(&std::fs::read(path)?))
 }

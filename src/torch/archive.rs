@@ -76,8 +76,8 @@ impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             pickle: Options::default(),
-            max_inflated: 16 << 30,
-            max_inflate_ratio: 100,
+            max_inflated: crate::compress::InflateLimits::default().max_bytes,
+            max_inflate_ratio: crate::compress::InflateLimits::default().max_ratio,
             rebuild: true,
             allow: None,
         }

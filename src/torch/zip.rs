@@ -31,14 +31,14 @@ pub(crate) fn looks_like_zip(head: &[u8]) -> bool {
 }
 
 /// Limits on inflating compressed entries (torch itself never compresses; a zip tool
-/// may have).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct InflateLimits {
-    /// Most bytes one entry may inflate to.
-    pub(crate) max_bytes: u64,
-    /// Most bytes one entry may inflate to per compressed byte.
-    pub(crate) max_ratio: u64,
-}
+/// may have): the crate's one definition, shared with compressed pickles.
+pub(crate) use crate::compress::InflateLimits;
+
+/// The knobs the limit errors name.
+const KNOBS: crate::compress::Knobs = crate::compress::Knobs {
+    bytes: "LoadOptions::max_inflated",
+    ratio: "LoadOptions::max_inflate_ratio",
+};
 
 /// One file of the archive: its directory record and where its data starts.
 #[derive(Debug, Clone)]
@@ -138,14 +138,17 @@ impl Archive {
                 self.src.read_at(entry.data_start, entry.size, &entry.name)
             }
             CompressionMethod::Deflated => {
-                let ratio_cap = entry
-                    .compressed_size
-                    .max(1)
-                    .saturating_mul(limits.max_ratio)
-                    .max(1 << 20);
-                let cap = limits.max_bytes.min(ratio_cap);
-                if entry.size > cap {
-                    return Err(inflate_limit(entry, entry.size, limits));
+                // The compressed size is the directory's claim: it counts for the ratio
+                // no more than the file holds.
+                let compressed = entry.compressed_size.min(self.src.len());
+                if entry.size > limits.cap(compressed) {
+                    return Err(limits.exceeded(
+                        &format!("zip entry {}", entry.name),
+                        compressed,
+                        entry.size,
+                        false,
+                        KNOBS,
+                    ));
                 }
                 let mut zip = self.lock()?;
                 let file = zip
@@ -173,18 +176,6 @@ impl Archive {
             ))),
         }
     }
-}
-
-#[cold]
-fn inflate_limit(entry: &Entry, size: u64, limits: InflateLimits) -> Error {
-    Error::new(
-        ErrorKind::Limit,
-        format!(
-            "zip entry {} inflates from {} to {size} bytes, over the limits of {} bytes and {}x \
-             (raise LoadOptions::max_inflated or max_inflate_ratio)",
-            entry.name, entry.compressed_size, limits.max_bytes, limits.max_ratio
-        ),
-    )
 }
 
 /// What [`ZipArchive`] reads through: a position over a [`Source`] (copies from memory,

@@ -105,7 +105,7 @@ pub enum Emulated {
         shape: Vec<usize>,
         /// The memory order the array had (its `items` are in C order).
         order: Order,
-        /// The elements, `shape.iter().product()` of them.
+        /// The elements in C order, `shape.iter().product()` of them.
         items: Items,
     },
     /// A numpy scalar (`numpy.core.multiarray.scalar`).
