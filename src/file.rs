@@ -9,6 +9,7 @@
 //! | `.npy` (`np.save`, versions 1.0, 2.0, 3.0) | `\x93NUMPY` | the array (memory-mapped with the `mmap` feature); for object dtypes, the array its embedded pickle holds |
 //! | `.npz` (`np.savez`, `np.savez_compressed`; feature `npz`) | a zip of `.npy` members | a dict from member name (without `.npy`) to array, in the archive's order |
 //! | torch checkpoints (feature `torch`) | zip with `<dir>/data.pkl`, legacy magic number, tar | what `torch.load` returns, tensors rebuilt |
+//! | any of the above compressed (gzip, zlib, bzip2, xz, lzma, zstd, lz4, a one-member zip; joblib < 0.10's Z-file) | magic bytes ([`compress::sniff`]) | what the decompressed file holds |
 //!
 //! ```
 //! # #[cfg(feature = "numpy")] {
@@ -23,31 +24,29 @@
 //! # Ok::<(), serde_pickle_vm::Error>(())
 //! ```
 //!
+//! A compressed file (see [`crate::compress`]: joblib's `compress=`, pandas'
+//! `to_pickle("x.pkl.gz")`) is the file inside ([`Format::Compressed`]).
+//!
 //! A joblib dump is what `joblib.load` returns, its arrays in place; [`from_file`]
-//! deserializes it into your types:
+//! deserializes any of these files into your types:
 //!
 //! ```
 //! # #[cfg(feature = "numpy")] {
 //! use serde::Deserialize;
-//! use serde_pickle_vm::Emulated;
-//! // joblib.dump({"name": "w", "weights": np.arange(4.0)}, "dump.joblib")
-//! let loaded = serde_pickle_vm::load_file("fixtures/files/joblib_doc.joblib")?;
-//! let Some(Emulated::NdArray(w)) = loaded.root().get("weights").and_then(|v| v.as_emulated()) else {
-//!     panic!("not an array");
-//! };
-//! assert_eq!(w.tensor().unwrap().to_vec::<f64>()?, [0.0, 1.0, 2.0, 3.0]);
-//!
 //! #[derive(Deserialize)]
 //! struct Dump {
 //!     name: String,
+//!     weights: Vec<f64>,
 //! }
+//! // joblib.dump({"name": "w", "weights": np.arange(4.0)}, "dump.joblib")
 //! let d: Dump = serde_pickle_vm::from_file("fixtures/files/joblib_doc.joblib")?;
-//! assert_eq!(d.name, "w");
+//! assert_eq!((d.name.as_str(), d.weights.as_slice()), ("w", &[0.0, 1.0, 2.0, 3.0][..]));
 //! # }
 //! # Ok::<(), serde_pickle_vm::Error>(())
 //! ```
 
 use crate::array::{Bytes, NdArray};
+use crate::compress::{self, Codec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
 use crate::value::{Emulated, Graph, Value};
@@ -86,10 +85,20 @@ pub enum Format {
     /// A torch checkpoint (feature `torch`).
     #[cfg(feature = "torch")]
     Torch(crate::torch::Format),
+    /// A compressed file (see [`crate::compress`]; joblib's `compress=`, pandas'
+    /// `to_pickle("x.pkl.gz")`, joblib < 0.10's zlib "Z-file") holding a file of format
+    /// `inner`.
+    Compressed {
+        /// How it was compressed.
+        codec: Codec,
+        /// What the decompressed bytes are.
+        inner: Box<Format>,
+    },
 }
 
 impl std::fmt::Display for Format {
-    /// A short name: `pickle`, `joblib`, `joblib (multi-file)`, `npy 1.0`, `npz`, `torch zip`.
+    /// A short name: `pickle`, `joblib`, `joblib (multi-file)`, `npy 1.0`, `npz`,
+    /// `torch zip`, `joblib, zlib-compressed`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Format::Pickle => f.write_str("pickle"),
@@ -103,6 +112,7 @@ impl std::fmt::Display for Format {
                 crate::torch::Format::Legacy => f.write_str("torch legacy"),
                 crate::torch::Format::Tar => f.write_str("torch tar"),
             },
+            Format::Compressed { codec, inner } => write!(f, "{inner}, {codec}-compressed"),
         }
     }
 }
@@ -116,7 +126,10 @@ impl std::fmt::Display for Format {
 /// ```
 #[derive(Debug, Clone)]
 pub struct FileOptions {
-    /// Options of the pickle VM (limits, emulation, [`Options::joblib`]).
+    /// Options of the pickle VM (limits, emulation, [`Options::joblib`],
+    /// [`Options::decompress`]). Its [`Limits::max_inflated`](crate::Limits::max_inflated)
+    /// and [`max_inflate_ratio`](crate::Limits::max_inflate_ratio) bound every inflation:
+    /// a compressed file, each deflated `.npz` member, a torch zip entry.
     pub pickle: Options,
     /// Reject every global outside this list, in every pickle of the file (see
     /// [`Unpickler::allow_globals`]); `None` (the default) allows any global, which the
@@ -129,12 +142,6 @@ pub struct FileOptions {
     /// Read the sibling `.npy` files of joblib < 0.10 dumps, from the pickle's own
     /// directory only (default true). Off, such a dump is an error naming the file.
     pub siblings: bool,
-    /// Most bytes one compressed archive member (`.npz`, torch zip) may inflate to
-    /// (default 16 GiB).
-    pub max_inflated: u64,
-    /// Most bytes a compressed member may inflate to per compressed byte, past 1 MiB
-    /// (default 100).
-    pub max_inflate_ratio: u64,
     /// Torch checkpoints: resolve storages and rebuild tensors (default true).
     pub rebuild: bool,
 }
@@ -146,8 +153,6 @@ impl Default for FileOptions {
             allow: None,
             mmap: true,
             siblings: true,
-            max_inflated: 16 << 30,
-            max_inflate_ratio: 100,
             rebuild: true,
         }
     }
@@ -198,7 +203,7 @@ pub fn load_file<P: AsRef<Path>>(path: P) -> Result<Loaded> {
 
 /// [`load_file`] with options.
 pub fn load_file_with<P: AsRef<Path>>(path: P, options: &FileOptions) -> Result<Loaded> {
-    with_file(path.as_ref(), options, owned)
+    with_file(path.as_ref(), options, Box::new(owned))
 }
 
 /// Loads a file's bytes, whatever the format (as [`load_file`], but joblib < 0.10
@@ -224,17 +229,16 @@ pub fn load_bytes_with(data: &[u8], options: &FileOptions) -> Result<Loaded> {
 /// [`load_bytes`] over bytes already shared (a memory map, a `Vec` you hand over): no
 /// copy.
 pub fn load_shared(bytes: Bytes, options: &FileOptions) -> Result<Loaded> {
-    dispatch(bytes, None, options, owned)
+    dispatch(bytes, None, options, Box::new(owned))
 }
 
 /// Loads the file at `path` (see [`load_file`]) and deserializes a `T` from it.
 ///
 /// ```
 /// # #[cfg(feature = "numpy")] {
-/// // joblib.dump({"name": "w", "weights": np.arange(4.0)}, "dump.joblib")
-/// let d: std::collections::HashMap<String, serde::de::IgnoredAny> =
-///     serde_pickle_vm::from_file("fixtures/files/joblib_doc.joblib")?;
-/// assert!(d.contains_key("weights"));
+/// // np.save("x.npy", np.arange(6, dtype="<i4").reshape(2, 3))
+/// let rows: Vec<Vec<i32>> = serde_pickle_vm::from_file("fixtures/files/npy_v1_i4_2x3.npy")?;
+/// assert_eq!(rows, [[0, 1, 2], [3, 4, 5]]);
 /// # }
 /// # Ok::<(), serde_pickle_vm::Error>(())
 /// ```
@@ -248,18 +252,28 @@ pub fn from_file_with<T: DeserializeOwned, P: AsRef<Path>>(
     options: &FileOptions,
 ) -> Result<T> {
     let limits = options.pickle.clone();
-    with_file(path.as_ref(), options, |graph, _| {
-        crate::from_graph_with_options(&graph, &limits)
-    })
+    with_file(
+        path.as_ref(),
+        options,
+        Box::new(|graph, _| crate::from_graph_with_options(&graph, &limits)),
+    )
 }
 
 /// [`load_bytes`] and deserializes a `T` from it.
 pub fn from_bytes<T: DeserializeOwned>(data: &[u8]) -> Result<T> {
     let options = FileOptions::default();
-    dispatch(Bytes::new(data.to_vec()), None, &options, |graph, _| {
-        crate::from_graph_with_options(&graph, &options.pickle)
-    })
+    let limits = options.pickle.clone();
+    dispatch(
+        Bytes::new(data.to_vec()),
+        None,
+        &options,
+        Box::new(|graph, _| crate::from_graph_with_options(&graph, &limits)),
+    )
 }
+
+/// What a reader hands its graph to (boxed, so that the readers of compressed files,
+/// which call the readers again, are not generic over ever longer closure types).
+type Sink<'s, T> = Box<dyn for<'a> FnOnce(Graph<'a>, Format) -> Result<T> + 's>;
 
 fn owned(graph: Graph<'_>, format: Format) -> Result<Loaded> {
     Ok(Loaded {
@@ -269,11 +283,7 @@ fn owned(graph: Graph<'_>, format: Format) -> Result<Loaded> {
 }
 
 /// Reads the file and hands its graph to `f`.
-fn with_file<T>(
-    path: &Path,
-    options: &FileOptions,
-    f: impl for<'a> FnOnce(Graph<'a>, Format) -> Result<T>,
-) -> Result<T> {
+fn with_file<T>(path: &Path, options: &FileOptions, f: Sink<'_, T>) -> Result<T> {
     let bytes = crate::read::file_bytes(path, options.mmap).map_err(|e| {
         let e = Error::from(e);
         Error::new(e.kind(), format!("{}: {}", path.display(), e))
@@ -328,7 +338,7 @@ fn dispatch<T>(
     bytes: Bytes,
     dir: Option<PathBuf>,
     options: &FileOptions,
-    f: impl for<'a> FnOnce(Graph<'a>, Format) -> Result<T>,
+    f: Sink<'_, T>,
 ) -> Result<T> {
     match kind_of(&bytes) {
         Kind::Npy => npy(bytes, options, f),
@@ -339,11 +349,7 @@ fn dispatch<T>(
 }
 
 #[cfg(not(feature = "numpy"))]
-fn npy<T>(
-    _: Bytes,
-    _: &FileOptions,
-    _: impl for<'a> FnOnce(Graph<'a>, Format) -> Result<T>,
-) -> Result<T> {
+fn npy<T>(_: Bytes, _: &FileOptions, _: Sink<'_, T>) -> Result<T> {
     Err(Error::new(
         ErrorKind::Unsupported,
         "a .npy file: reading it needs the `numpy` feature",
@@ -351,11 +357,7 @@ fn npy<T>(
 }
 
 #[cfg(feature = "numpy")]
-fn npy<T>(
-    bytes: Bytes,
-    options: &FileOptions,
-    f: impl for<'a> FnOnce(Graph<'a>, Format) -> Result<T>,
-) -> Result<T> {
+fn npy<T>(bytes: Bytes, options: &FileOptions, f: Sink<'_, T>) -> Result<T> {
     let header = crate::numpy::npy::Header::parse(&bytes)?;
     let format = Format::Npy {
         version: header.version,
@@ -385,11 +387,7 @@ fn is_torch_zip<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
 }
 
 #[cfg(feature = "npz")]
-fn zip<T>(
-    bytes: Bytes,
-    options: &FileOptions,
-    f: impl for<'a> FnOnce(Graph<'a>, Format) -> Result<T>,
-) -> Result<T> {
+fn zip<T>(bytes: Bytes, options: &FileOptions, f: Sink<'_, T>) -> Result<T> {
     use crate::torch::{source::Source, zip::Archive};
     let archive = Archive::open(&Source::Mem(bytes.clone())).map_err(|e| {
         Error::new(
@@ -407,21 +405,20 @@ fn zip<T>(
     let members = archive.len();
     let npy_members = archive.names().any(|n| n.ends_with(".npy"));
     drop(archive);
+    if !npy_members && members == 1 && options.pickle.decompress {
+        // pandas' `to_pickle("x.pkl.zip")`: a zip of one pickle.
+        return compressed(bytes, Codec::Zip, None, options, f);
+    }
     if !npy_members && members > 0 {
-        // TODO(compress): a zip of one pickle (pandas' `to_pickle("x.pkl.zip")`) is
-        // crate::compress's; hand it over once it lands.
         return Err(Error::new(
             ErrorKind::Format,
             format!(
-                "a zip archive of {members} member(s), none of them .npy: neither an .npz \
-                 archive nor a torch checkpoint"
+                "a zip archive of {members} members, none of them .npy: neither an .npz \
+                 archive, a torch checkpoint nor a pickle in a zip"
             ),
         ));
     }
-    let limits = crate::torch::zip::InflateLimits {
-        max_bytes: options.max_inflated,
-        max_ratio: options.max_inflate_ratio,
-    };
+    let limits = options.pickle.limits.inflate();
     let pickle = Options {
         joblib: false,
         ..options.pickle.clone()
@@ -431,11 +428,7 @@ fn zip<T>(
 }
 
 #[cfg(not(feature = "npz"))]
-fn zip<T>(
-    bytes: Bytes,
-    options: &FileOptions,
-    f: impl for<'a> FnOnce(Graph<'a>, Format) -> Result<T>,
-) -> Result<T> {
+fn zip<T>(bytes: Bytes, options: &FileOptions, f: Sink<'_, T>) -> Result<T> {
     let _ = is_torch_zip(std::iter::empty());
     #[cfg(feature = "torch")]
     return torch(bytes, options, f);
@@ -450,16 +443,12 @@ fn zip<T>(
 }
 
 #[cfg(feature = "torch")]
-fn torch<T>(
-    bytes: Bytes,
-    options: &FileOptions,
-    f: impl for<'a> FnOnce(Graph<'a>, Format) -> Result<T>,
-) -> Result<T> {
+fn torch<T>(bytes: Bytes, options: &FileOptions, f: Sink<'_, T>) -> Result<T> {
     use crate::torch::{Checkpoint, LoadOptions};
     let opts = LoadOptions {
         pickle: options.pickle.clone(),
-        max_inflated: options.max_inflated,
-        max_inflate_ratio: options.max_inflate_ratio,
+        max_inflated: options.pickle.limits.max_inflated,
+        max_inflate_ratio: options.pickle.limits.max_inflate_ratio,
         rebuild: options.rebuild,
         allow: options.allow.clone(),
     };
@@ -469,11 +458,7 @@ fn torch<T>(
 }
 
 #[cfg(not(feature = "torch"))]
-fn torch<T>(
-    bytes: Bytes,
-    options: &FileOptions,
-    f: impl for<'a> FnOnce(Graph<'a>, Format) -> Result<T>,
-) -> Result<T> {
+fn torch<T>(bytes: Bytes, options: &FileOptions, f: Sink<'_, T>) -> Result<T> {
     match kind_of(&bytes) {
         // The legacy format's first pickle is an int: read as a pickle, it is that int.
         Kind::TorchLegacy => pickle(bytes, None, options, f),
@@ -488,10 +473,20 @@ fn pickle<T>(
     bytes: Bytes,
     dir: Option<PathBuf>,
     options: &FileOptions,
-    f: impl for<'a> FnOnce(Graph<'a>, Format) -> Result<T>,
+    f: Sink<'_, T>,
 ) -> Result<T> {
-    // TODO(compress): a compressed pickle (gzip, zlib, bz2, xz, lzma, zstd, lz4) or
-    // joblib's old Z-file (b"ZF0x") is recognised here once crate::compress lands.
+    if options.pickle.decompress {
+        if let Some(codec) = compress::sniff(&bytes) {
+            return compressed(bytes, codec, dir, options, f);
+        }
+        #[cfg(feature = "numpy")]
+        if crate::numpy::joblib::looks_like_zfile(&bytes) {
+            let limits = options.pickle.limits.inflate();
+            let inner = crate::numpy::joblib::read_zfile(&bytes, &limits)
+                .map_err(|e| e.within(Codec::Zlib.decompressed()))?;
+            return decompressed(inner, Codec::Zlib, dir, options, f);
+        }
+    }
     #[cfg(feature = "numpy")]
     if options.pickle.joblib {
         use crate::numpy::joblib::{Found, Hook};
@@ -519,6 +514,44 @@ fn pickle<T>(
     f(graph, Format::Pickle)
 }
 
+/// Inflates `bytes` and loads what they hold.
+fn compressed<T>(
+    bytes: Bytes,
+    codec: Codec,
+    dir: Option<PathBuf>,
+    options: &FileOptions,
+    f: Sink<'_, T>,
+) -> Result<T> {
+    let limits = options.pickle.limits.inflate();
+    let inner = compress::decompress_with(&bytes, codec, &limits, compress::LOAD)?;
+    drop(bytes);
+    decompressed(inner, codec, dir, options, f)
+}
+
+/// Loads the decompressed bytes of a file compressed with `codec` (as they are: they are
+/// not decompressed again).
+fn decompressed<T>(
+    inner: Vec<u8>,
+    codec: Codec,
+    dir: Option<PathBuf>,
+    options: &FileOptions,
+    f: Sink<'_, T>,
+) -> Result<T> {
+    let mut inner_options = options.clone();
+    inner_options.pickle.decompress = false;
+    let wrap: Sink<'_, T> = Box::new(move |graph, format| {
+        f(
+            graph,
+            Format::Compressed {
+                codec,
+                inner: Box::new(format),
+            },
+        )
+    });
+    dispatch(Bytes::new(inner), dir, &inner_options, wrap)
+        .map_err(|e| e.within(codec.decompressed()))
+}
+
 /// Disassembles a file, whatever its format, as `pickle-vm dis` does: a pickle as
 /// [`dis::dis_fmt`](crate::dis::dis_fmt) prints it; a joblib dump with one line in
 /// place of each array's data (offset, length, dtype, shape) and its object arrays'
@@ -539,6 +572,41 @@ fn pickle<T>(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn dis<W: std::fmt::Write + ?Sized>(
+    data: &[u8],
+    out: &mut W,
+    options: &crate::dis::DisOptions,
+) -> Result<Format> {
+    // A compressed file: its content, once (offsets count in the decompressed bytes).
+    let codec = compress::sniff(data);
+    #[cfg(feature = "numpy")]
+    let codec = codec.or(crate::numpy::joblib::looks_like_zfile(data).then_some(Codec::Zlib));
+    if let Some(codec) = codec {
+        let limits = crate::Limits::default().inflate();
+        let inner = match codec {
+            #[cfg(feature = "numpy")]
+            Codec::Zlib if crate::numpy::joblib::looks_like_zfile(data) => {
+                crate::numpy::joblib::read_zfile(data, &limits)
+            }
+            _ => compress::decompress(data, codec, &limits),
+        };
+        match inner {
+            Ok(inner) => {
+                let format =
+                    dis_plain(&inner, out, options).map_err(|e| e.within(codec.decompressed()))?;
+                return Ok(Format::Compressed {
+                    codec,
+                    inner: Box::new(format),
+                });
+            }
+            // Several members: an .npz or a torch checkpoint, said below.
+            Err(_) if codec == Codec::Zip => {}
+            Err(e) => return Err(e),
+        }
+    }
+    dis_plain(data, out, options)
+}
+
+fn dis_plain<W: std::fmt::Write + ?Sized>(
     data: &[u8],
     out: &mut W,
     options: &crate::dis::DisOptions,
@@ -601,6 +669,7 @@ fn joblib_gaps(data: &[u8]) -> (Vec<crate::dis::Gap>, usize, Option<Error>) {
     let hook = Hook::for_file(Bytes::new(Vec::new()), None, false, found.clone());
     let options = Options {
         emulate: false,
+        decompress: false,
         ..Options::default()
     };
     let result = Unpickler::with_options(options)

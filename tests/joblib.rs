@@ -300,8 +300,107 @@ fn from_file_reads_a_dump_into_types() {
         name: String,
         version: i64,
         after: Vec<String>,
+        f8: Vec<f64>,
+        fortran: Vec<Vec<f32>>,
+        big_endian: [i64; 4],
+        zero_d: i16,
     }
-    let d: Dump = serde_pickle_vm::from_file(format!("{DIR}/joblib_p2.joblib")).unwrap();
-    assert_eq!((d.name.as_str(), d.version), ("model", 3));
-    assert_eq!(d.after, ["the", "pickle", "goes", "on"]);
+    let e = manifest()
+        .into_iter()
+        .find(|e| e["file"] == "joblib_p2.joblib")
+        .unwrap();
+    for name in ["joblib_p2.joblib", "joblib_compress_lz4.joblib.lz4"] {
+        let d: Dump = serde_pickle_vm::from_file(format!("{DIR}/{name}")).unwrap();
+        assert_eq!((d.name.as_str(), d.version), ("model", 3));
+        assert_eq!(d.after, ["the", "pickle", "goes", "on"]);
+        let arrays = &e["arrays"];
+        assert_eq!(Json::from(d.f8), arrays["f8"]["values"]);
+        assert_eq!(
+            serde_json::to_value(&d.fortran).unwrap(),
+            arrays["fortran"]["values"]
+        );
+        assert_eq!(
+            Json::from(d.big_endian.to_vec()),
+            arrays["big_endian"]["values"]
+        );
+        assert_eq!(Json::from(d.zero_d), arrays["zero_d"]["values"]);
+    }
+}
+
+#[test]
+fn compressed_dumps_load_with_every_codec() {
+    use serde_pickle_vm::compress::Codec;
+    let all: Vec<Json> = manifest()
+        .into_iter()
+        .filter(|e| e["format"] == "joblib" && e.get("compress").is_some())
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for e in &all {
+        let name = e["file"].as_str().unwrap();
+        let codec = match e["compress"].as_str().unwrap() {
+            "zlib" => Codec::Zlib,
+            "gzip" => Codec::Gzip,
+            "bz2" => Codec::Bzip2,
+            "lzma" => Codec::Lzma,
+            "xz" => Codec::Xz,
+            "lz4" => Codec::Lz4,
+            other => panic!("{other}"),
+        };
+        seen.insert(codec.name());
+        let path = format!("{DIR}/{name}");
+        let loaded = file::load_file(&path).unwrap();
+        let arrays = e["arrays"].as_object().unwrap().len();
+        assert_eq!(
+            loaded.format,
+            Format::Compressed {
+                codec,
+                inner: Box::new(Format::Joblib { arrays })
+            },
+            "{name}"
+        );
+        check_dump(name, &loaded.graph, e);
+        let data = std::fs::read(&path).unwrap();
+        check_dump(name, &serde_pickle_vm::load_slice(&data).unwrap(), e);
+        check_dump(name, &serde_pickle_vm::load_reader(&data[..]).unwrap(), e);
+        // `dis` lists the decompressed dump, a line per array.
+        let mut out = String::new();
+        let format = file::dis(&data, &mut out, &DisOptions::default()).unwrap();
+        assert!(matches!(format, Format::Compressed { .. }));
+        assert_eq!(gaps(&out).len(), arrays, "{name}");
+        // Cut short, a compressed dump is an error that says where.
+        let cut = &data[..data.len() * 2 / 3];
+        let err = file::load_bytes(cut).unwrap_err();
+        assert!(!err.to_string().is_empty());
+    }
+    assert_eq!(seen.len(), 6, "{seen:?}");
+}
+
+#[test]
+fn compressed_joblib_before_0_10_reads_its_zfiles() {
+    use serde_pickle_vm::compress::Codec;
+    let e = manifest()
+        .into_iter()
+        .find(|e| e["file"] == "old_compressed.pkl")
+        .expect("fixtures/files/old_compressed.pkl (OLD_JOBLIB when generating)");
+    let loaded = file::load_file(format!("{DIR}/old_compressed.pkl")).unwrap();
+    let Format::Compressed {
+        codec: Codec::Zlib,
+        inner,
+    } = &loaded.format
+    else {
+        panic!("{:?}", loaded.format)
+    };
+    let Format::JoblibSiblings { files } = &**inner else {
+        panic!("{inner:?}")
+    };
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(Json::from(names), e["siblings"]);
+    check_dump("old_compressed.pkl", &loaded.graph, &e);
+    assert_eq!(
+        loaded.format.to_string(),
+        "joblib (multi-file), zlib-compressed"
+    );
 }

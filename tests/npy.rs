@@ -168,10 +168,8 @@ fn npz_json_is_a_dict_of_arrays() {
 
 #[test]
 fn deflated_npz_members_obey_the_inflate_limits() {
-    let opts = FileOptions {
-        max_inflated: 100,
-        ..FileOptions::default()
-    };
+    let mut opts = FileOptions::default();
+    opts.pickle.limits.max_inflated = 100;
     let err = file::load_file_with(format!("{DIR}/npz_compressed.npz"), &opts).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
     assert!(
@@ -181,6 +179,25 @@ fn deflated_npz_members_obey_the_inflate_limits() {
     );
     // Stored members are not inflated: the limit does not apply.
     assert!(file::load_file_with(format!("{DIR}/npz_savez.npz"), &opts).is_ok());
+}
+
+#[test]
+fn typed_reads_of_npy_files() {
+    use serde_pickle_vm::array::Tensor;
+    let t: Tensor = serde_pickle_vm::from_file(format!("{DIR}/npy_v1_fortran.npy")).unwrap();
+    assert_eq!(t.shape(), &[3, 4]);
+    // Logical (C) order, whatever the file's memory order.
+    assert_eq!(
+        t.to_vec::<f64>().unwrap(),
+        (0..12).map(f64::from).collect::<Vec<_>>()
+    );
+    let rows: Vec<Vec<f64>> =
+        serde_pickle_vm::from_file(format!("{DIR}/npy_v1_fortran.npy")).unwrap();
+    assert_eq!(rows[2], [8.0, 9.0, 10.0, 11.0]);
+    let npz: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_pickle_vm::from_file(format!("{DIR}/npz_compressed.npz")).unwrap();
+    assert_eq!(npz["a"], serde_json::json!([0, 1, 2]));
+    assert_eq!(npz["o"], serde_json::json!([1, "two"]));
 }
 
 #[test]

@@ -20,10 +20,8 @@ fn render(graph: &serde_pickle_vm::Graph<'_>) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let opts = FileOptions {
-        max_inflated: 256 << 20,
-        ..FileOptions::default()
-    };
+    let mut opts = FileOptions::default();
+    opts.pickle.limits.max_inflated = 256 << 20;
     if let Ok(loaded) = file::load_bytes_with(data, &opts) {
         render(&loaded.graph);
         let _ = loaded.format.to_string();

@@ -592,7 +592,13 @@ fn run(cli: Cli) -> Result<(), String> {
             let result = file::dis(&data, &mut text, &options);
             out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
             out.flush().map_err(|e| e.to_string())?;
-            result.map_err(|e| format!("{}: {e}", file.display()))?;
+            let format = result.map_err(|e| format!("{}: {e}", file.display()))?;
+            if let file::Format::Compressed { codec, .. } = format {
+                eprintln!(
+                    "pickle-vm: {}: {codec}-compressed; the offsets are in the decompressed data",
+                    file.display()
+                );
+            }
         }
         Command::Torch { command } => torch_command(command, &mut out)?,
         Command::Scan { .. } => unreachable!("handled in main"),

@@ -18,6 +18,7 @@
 
 use super::npy::{has_object, Header};
 use crate::array::{Bytes, NdArray, NpDtype, Order};
+use crate::compress::{self, Codec, InflateLimits};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
 use crate::resolve::hooks::{AfterBuild, BuildHook, RawData};
@@ -351,18 +352,72 @@ impl Hook {
         } else {
             Order::C
         };
-        let _ = (shape, dtype, order, options);
-        // TODO(compress): inflate the Z-file (b"ZF" + hex length + zlib) with
-        // crate::compress and build the array.
-        Err(Error::new(
-            ErrorKind::Unsupported,
-            format!(
-                "a compressed joblib < 0.10 dump: the array is in the zlib file {}, which \
-                 this build cannot inflate yet",
-                path.display()
-            ),
-        ))
+        let in_file = |e: Error| {
+            Error::new(
+                e.kind(),
+                format!("joblib array file {}: {e}", path.display()),
+            )
+        };
+        let bytes = crate::read::file_bytes(&path, false).map_err(|e| in_file(e.into()))?;
+        if !looks_like_zfile(&bytes) {
+            return Err(in_file(format_err(
+                "not a joblib Z-file (it should start with b\"ZF0x\")",
+            )));
+        }
+        let data = read_zfile(&bytes, &options.limits.inflate()).map_err(in_file)?;
+        let array = NdArray::new(dtype, shape, order, Bytes::new(data)).map_err(in_file)?;
+        if let Some(found) = &self.found {
+            found.borrow_mut().siblings.push(path.clone());
+        }
+        Ok(AfterBuild::Replace(Emulated::NdArray(Box::new(array))))
     }
+}
+
+/// `true` when `data` starts like joblib's zlib "Z-file" (joblib < 0.10's compressed
+/// dumps and their arrays): `ZF`, then the length in hex (`0x…`).
+pub(crate) fn looks_like_zfile(data: &[u8]) -> bool {
+    data.starts_with(b"ZF0x")
+}
+
+/// The content of a Z-file: `ZF`, the inflated length in hex left-justified in 19
+/// bytes (one more, a space, from joblib ≤ 0.8.4), then a zlib stream, inflated under
+/// `limits`; its length must be the one declared.
+pub(crate) fn read_zfile(data: &[u8], limits: &InflateLimits) -> Result<Vec<u8>> {
+    const HEADER: usize = 2 + 19;
+    let truncated = || {
+        Error::new(
+            ErrorKind::Truncated,
+            format!(
+                "a joblib Z-file of {} bytes: its header alone is {HEADER}",
+                data.len()
+            ),
+        )
+    };
+    let header = data.get(2..HEADER).ok_or_else(truncated)?;
+    let declared = std::str::from_utf8(header)
+        .ok()
+        .map(str::trim)
+        .and_then(|t| t.strip_prefix("0x"))
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
+        .ok_or_else(|| {
+            format_err(format!(
+                "a joblib Z-file whose length {:?} is not a hex number",
+                String::from_utf8_lossy(header)
+            ))
+        })?;
+    let start = if data.get(HEADER) == Some(&b' ') {
+        HEADER + 1
+    } else {
+        HEADER
+    };
+    let out = compress::decompress_with(&data[start..], Codec::Zlib, limits, compress::LOAD)?;
+    if out.len() as u64 != declared {
+        return Err(format_err(format!(
+            "a joblib Z-file declares {declared} bytes, its zlib data inflates to {}",
+            out.len()
+        )));
+    }
+    Ok(out)
 }
 
 /// The data of a block as shared bytes: a slice of the input when it is `input` (no
