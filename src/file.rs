@@ -482,8 +482,7 @@ fn pickle<T>(
         #[cfg(feature = "numpy")]
         if crate::numpy::joblib::looks_like_zfile(&bytes) {
             let limits = options.pickle.limits.inflate();
-            let inner = crate::numpy::joblib::read_zfile(&bytes, &limits)
-                .map_err(|e| e.within(Codec::Zlib.decompressed()))?;
+            let inner = crate::numpy::joblib::read_zfile(&bytes, &limits)?;
             return decompressed(inner, Codec::Zlib, dir, options, f);
         }
     }

@@ -458,3 +458,40 @@ fn random_mutations_of_every_fixture() {
     }
     assert!(t.elapsed().as_secs() < 300);
 }
+
+#[test]
+fn joblib_zfiles_that_lie() {
+    let _serial = serial();
+    let path = format!("{DIR}/old_compressed.pkl");
+    let Ok(data) = std::fs::read(&path) else {
+        return; // written only with OLD_JOBLIB
+    };
+    assert!(data.starts_with(b"ZF0x"));
+    // Too short for its header.
+    let e = err(&data[..10]);
+    assert_eq!(
+        e.to_string(),
+        "a joblib Z-file of 10 bytes: its header alone is 21"
+    );
+    // A length that is not hex.
+    let mut bad = data.clone();
+    bad[4] = b'g';
+    assert!(
+        err(&bad).to_string().contains("is not a hex number"),
+        "{}",
+        err(&bad)
+    );
+    // A length that is not what the zlib data inflates to.
+    let mut bad = data.clone();
+    bad[2..21].copy_from_slice(b"0x1                ");
+    assert!(
+        err(&bad)
+            .to_string()
+            .starts_with("a joblib Z-file declares 1 bytes, its zlib data inflates to"),
+        "{}",
+        err(&bad)
+    );
+    // Truncated zlib data.
+    let e = err(&data[..data.len() - 10]);
+    assert_eq!(e.to_string(), "zlib data is truncated");
+}

@@ -51,7 +51,9 @@ fn member(
     let header = Header::parse(&data)?;
     if header.has_object() {
         let pickle = &data[header.data_offset..];
-        let slot = unpickler().load_reader_into(pickle, graph)?;
+        let slot = unpickler()
+            .load_reader_into(pickle, graph)
+            .map_err(|e| e.within("the member's pickle"))?;
         return Ok(graph.pack(slot));
     }
     let array = header.array(&data)?;

@@ -763,7 +763,7 @@ impl<'a, 'de, 'h, R: Read<'de>> Vm<'a, 'de, 'h, R> {
                     stack: std::mem::take(&mut self.stack),
                     marks: std::mem::take(&mut self.marks),
                     memo: std::mem::replace(&mut self.memo, Memo::new(max_memo)),
-                    proto: self.proto,
+                    proto: std::mem::take(&mut self.proto),
                     replace,
                 });
             }
