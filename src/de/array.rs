@@ -67,31 +67,16 @@ impl<'g> Ty<'g> {
     /// The decoder of plain numbers, when the type is one.
     fn fast(self) -> Option<Fast> {
         use FastKind::*;
-        let (kind, big) = match self {
-            Ty::Np(d) => {
-                if d.subarray().is_some() || d.is_record() {
-                    return None;
-                }
-                let kind = match (d.kind(), d.itemsize()) {
-                    (NpKind::Bool, 1) => Bool,
-                    (NpKind::Int, 1) => I8,
-                    (NpKind::Int, 2) => I16,
-                    (NpKind::Int, 4) => I32,
-                    (NpKind::Int, 8) => I64,
-                    (NpKind::UInt, 1) => U8,
-                    (NpKind::UInt, 2) => U16,
-                    (NpKind::UInt, 4) => U32,
-                    (NpKind::UInt, 8) => U64,
-                    (NpKind::Float, 2) => F16,
-                    (NpKind::Float, 4) => F32,
-                    (NpKind::Float, 8) => F64,
-                    (NpKind::Complex, 8) => C64,
-                    (NpKind::Complex, 16) => C128,
-                    _ => return None,
-                };
-                (kind, d.byte_order() == ByteOrder::Big)
+        // A numpy dtype of plain numbers reads as the torch type of the same layout.
+        let (d, order) = match self {
+            Ty::Np(d) if d.subarray().is_none() && !d.is_record() => {
+                (d.tensor_dtype()?, d.byte_order())
             }
-            Ty::Torch(d, order) => {
+            Ty::Np(_) => return None,
+            Ty::Torch(d, order) => (d, order),
+        };
+        let (kind, big) = match (d, order) {
+            (d, order) => {
                 let kind = match d {
                     Dtype::Bool => Bool,
                     Dtype::I8 => I8,

@@ -35,30 +35,30 @@ fn report(format: &'static str) -> Report {
 
 /// Scans `data`, whatever it is.
 pub(crate) fn scan(data: &[u8]) -> Report {
-    // TODO(compress): the arm for compressed inputs goes here, before everything else:
-    //
-    //     if let Some(codec) = crate::compress::sniff(data) {
-    //         return match crate::compress::decompress(data, codec, &limits) {
-    //             Ok(inner) => decompressed(codec_name(codec), scan_uncompressed(&inner)),
-    //             Err(e) => unreadable(codec_name(codec), e),   // offset: e.offset()
-    //         };
-    //     }
-    //
-    // `decompressed` (below) sets `Report::compression`, so the CLI prints
-    // "gzip+joblib"; offsets are in the decompressed stream. Limits: the inflation
-    // limits zip members have (`INFLATE`).
+    // A compressed pickle or joblib file (a zip is scanned member by member below):
+    // inflated under the scan's limits, then scanned as what it holds; offsets count in
+    // the decompressed stream.
+    if let Some(codec) = crate::compress::sniff(data).filter(|c| *c != crate::compress::Codec::Zip)
+    {
+        let limits = crate::compress::InflateLimits {
+            max_bytes: INFLATE.max_bytes,
+            max_ratio: INFLATE.max_ratio,
+        };
+        return match crate::compress::decompress(data, codec, &limits) {
+            Ok(inner) => decompressed(codec.name(), scan_uncompressed(&inner)),
+            Err(e) => unreadable(codec.name(), e.offset(), e.to_string()),
+        };
+    }
     scan_uncompressed(data)
 }
 
 /// Marks a report of decompressed bytes as coming from a `codec`-compressed input.
-#[allow(dead_code)] // TODO(compress): used by the arm in `scan`.
 pub(crate) fn decompressed(codec: &'static str, mut inner: Report) -> Report {
     inner.compression = Some(codec);
     inner
 }
 
 /// A compressed input that could not be decompressed.
-#[allow(dead_code)] // TODO(compress): used by the arm in `scan`.
 pub(crate) fn unreadable(codec: &'static str, offset: Option<u64>, message: String) -> Report {
     let mut r = report("pickle");
     r.compression = Some(codec);
