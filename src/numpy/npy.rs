@@ -55,6 +55,11 @@ fn bad(offset: usize, msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::Format, msg).with_offset(offset as u64)
 }
 
+/// The file ends before what its header says is there.
+fn short(offset: usize, msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Truncated, msg).with_offset(offset as u64)
+}
+
 impl Header {
     /// Parses the header at the start of `data` (the whole file, or at least its
     /// header). Errors name what is wrong and the byte offset: a truncated header, an
@@ -64,7 +69,7 @@ impl Header {
         if !looks_like_npy(data) {
             let n = data.len().min(6);
             if MAGIC.starts_with(&data[..n]) {
-                return Err(bad(
+                return Err(short(
                     0,
                     format!("truncated .npy header: the file is {} bytes, shorter than the magic string", data.len()),
                 ));
@@ -72,7 +77,7 @@ impl Header {
             return Err(bad(0, "not a .npy file: no \\x93NUMPY magic string"));
         }
         let (Some(&major), Some(&minor)) = (data.get(6), data.get(7)) else {
-            return Err(bad(
+            return Err(short(
                 data.len(),
                 "truncated .npy header: the file ends before the format version",
             ));
@@ -90,7 +95,7 @@ impl Header {
             }
         };
         let Some(len_bytes) = data.get(8..8 + len_size) else {
-            return Err(bad(
+            return Err(short(
                 8,
                 format!(
                     "truncated .npy header: the file ends before the {len_size}-byte header length"
@@ -110,7 +115,7 @@ impl Header {
         }
         let end = start + header_len;
         if end > data.len() {
-            return Err(bad(
+            return Err(short(
                 8,
                 format!(
                     ".npy header length {header_len} runs past the end of the file: {} bytes follow the length",
