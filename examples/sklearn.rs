@@ -21,7 +21,10 @@ use serde_pickle_vm::pickle;
 
 /// `sklearn.linear_model.LogisticRegression`: the fitted attributes we need (the others
 /// in its `__dict__` are ignored).
-#[pickle(module = "sklearn.linear_model._logistic", class = "LogisticRegression")]
+#[pickle(
+    module = "sklearn.linear_model._logistic",
+    class = "LogisticRegression"
+)]
 #[derive(Deserialize, Debug)]
 struct LogisticRegression {
     /// `(n_classes, n_features)`, a float64 numpy array.
@@ -48,7 +51,10 @@ struct StandardScaler {
 enum Step {
     #[pickle(module = "sklearn.preprocessing._data", class = "StandardScaler")]
     Scaler(StandardScaler),
-    #[pickle(module = "sklearn.linear_model._logistic", class = "LogisticRegression")]
+    #[pickle(
+        module = "sklearn.linear_model._logistic",
+        class = "LogisticRegression"
+    )]
     LogReg(LogisticRegression),
 }
 
@@ -141,9 +147,16 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (p, q) in proba.iter().zip(&expected.models.logreg.predict_proba[i]) {
             worst = worst.max((p - q).abs());
         }
-        assert_eq!(model.predict(x), expected.models.logreg.predict[i], "row {i}");
+        assert_eq!(
+            model.predict(x),
+            expected.models.logreg.predict[i],
+            "row {i}"
+        );
     }
-    assert!(worst < 1e-9, "predict_proba differs from scikit-learn's by {worst}");
+    assert!(
+        worst < 1e-9,
+        "predict_proba differs from scikit-learn's by {worst}"
+    );
     println!(
         "  predict matches scikit-learn on {} rows; predict_proba within {worst:.1e}",
         expected.x_test.len()
@@ -153,7 +166,11 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let names: Vec<&str> = pipe.steps.iter().map(|(n, _)| n.as_str()).collect();
     println!("Pipeline {names:?}");
     for (i, x) in expected.x_test.iter().enumerate() {
-        assert_eq!(pipe.predict(x), Some(expected.models.pipeline.predict[i]), "row {i}");
+        assert_eq!(
+            pipe.predict(x),
+            Some(expected.models.pipeline.predict[i]),
+            "row {i}"
+        );
     }
     if let Some((_, Step::Scaler(s))) = pipe.steps.first() {
         println!("  scaler fitted on {} samples", s.n_samples_seen_);

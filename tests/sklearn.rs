@@ -18,8 +18,14 @@ fn every_sklearn_model_renders_and_loads() {
     for name in ["logreg", "scaler", "forest", "pipeline"] {
         let loaded = serde_pickle_vm::load_file(format!("{dir}/{name}.joblib")).unwrap();
         let json = serde_pickle_vm::json::to_string(&loaded.graph, &Default::default()).unwrap();
-        assert!(json.contains("\"ndarray\""), "{name}: no arrays in {json:.200}");
-        assert!(!json.contains("NumpyArrayWrapper"), "{name}: a joblib wrapper is left");
+        assert!(
+            json.contains("\"ndarray\""),
+            "{name}: no arrays in {json:.200}"
+        );
+        assert!(
+            !json.contains("NumpyArrayWrapper"),
+            "{name}: a joblib wrapper is left"
+        );
         // The whole model also reads into a generic value.
         let v: serde_json::Value = loaded.deserialize().unwrap();
         assert!(v.is_object(), "{name}");

@@ -75,29 +75,25 @@ impl<'g> Ty<'g> {
             Ty::Np(_) => return None,
             Ty::Torch(d, order) => (d, order),
         };
-        let (kind, big) = match (d, order) {
-            (d, order) => {
-                let kind = match d {
-                    Dtype::Bool => Bool,
-                    Dtype::I8 => I8,
-                    Dtype::I16 => I16,
-                    Dtype::I32 => I32,
-                    Dtype::I64 => I64,
-                    Dtype::U8 => U8,
-                    Dtype::U16 => U16,
-                    Dtype::U32 => U32,
-                    Dtype::U64 => U64,
-                    Dtype::F16 => F16,
-                    Dtype::BF16 => BF16,
-                    Dtype::F32 => F32,
-                    Dtype::F64 => F64,
-                    Dtype::C64 => C64,
-                    Dtype::C128 => C128,
-                    _ => return None,
-                };
-                (kind, order == ByteOrder::Big)
-            }
+        let kind = match d {
+            Dtype::Bool => Bool,
+            Dtype::I8 => I8,
+            Dtype::I16 => I16,
+            Dtype::I32 => I32,
+            Dtype::I64 => I64,
+            Dtype::U8 => U8,
+            Dtype::U16 => U16,
+            Dtype::U32 => U32,
+            Dtype::U64 => U64,
+            Dtype::F16 => F16,
+            Dtype::BF16 => BF16,
+            Dtype::F32 => F32,
+            Dtype::F64 => F64,
+            Dtype::C64 => C64,
+            Dtype::C128 => C128,
+            _ => return None,
         };
+        let big = order == ByteOrder::Big;
         Some(Fast { kind, big })
     }
 
