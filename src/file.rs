@@ -295,9 +295,6 @@ fn with_file<T>(path: &Path, options: &FileOptions, f: Sink<'_, T>) -> Result<T>
     dispatch(bytes, dir, options, f)
 }
 
-/// The legacy torch format starts with the pickled magic number 0x1950a86a20f9469cfc6c.
-const TORCH_LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
-
 /// What the content starts like.
 enum Kind {
     Npy,
@@ -315,7 +312,7 @@ fn kind_of(data: &[u8]) -> Kind {
         Kind::Npy
     } else if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
         Kind::Zip
-    } else if data.starts_with(TORCH_LEGACY_MAGIC) {
+    } else if data.starts_with(crate::torch::LEGACY_MAGIC_PICKLE) {
         Kind::TorchLegacy
     } else if data.get(257..262) == Some(b"ustar".as_slice()) {
         Kind::Tar

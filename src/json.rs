@@ -833,20 +833,40 @@ fn json_fields(dtype: &crate::array::NpDtype) -> String {
 
 /// `--data` of an array: nested JSON arrays of its elements in C order.
 fn write_array_data(out: &mut String, a: &crate::array::NdArray) -> crate::Result<()> {
-    let items = a.items_c_order()?;
-    let size = a.dtype().itemsize();
-    if size == 0 {
-        // Zero-size items (`U0`, `V0`): every element is empty.
-        let empty = vec![0u8; 0];
-        crate::array::write_nested(out, a.shape(), &vec![0u8; a.numel()], 1, &|out, _| {
-            write_item(out, a.dtype().decode(&empty))
-        });
-        return Ok(());
+    // Each printed element costs at least one byte of the array, except zero-size items
+    // (`U0`, `V0`, empty records, sub-arrays of them), which cost none: bound those.
+    let printed = (a.numel() as u128).saturating_mul(leaves(a.dtype()));
+    let limit = a.raw_bytes().len() as u128 + (1 << 20);
+    if printed > limit {
+        return Err(crate::Error::new(
+            crate::ErrorKind::Limit,
+            format!(
+                "{a} has {printed} elements in {} bytes; --data prints at most {limit} here",
+                a.raw_bytes().len()
+            ),
+        ));
     }
-    crate::array::write_nested(out, a.shape(), &items, size, &|out, b| {
+    let items = a.items_c_order()?;
+    crate::array::write_nested(out, a.shape(), &items, a.dtype().itemsize(), &|out, b| {
         write_item(out, a.dtype().decode(b))
     });
     Ok(())
+}
+
+/// How many values `--data` prints for one element of `dtype` (a record's fields, a
+/// sub-array's elements), at least 1.
+fn leaves(dtype: &crate::array::NpDtype) -> u128 {
+    if let Some((base, shape)) = dtype.subarray() {
+        let n = shape
+            .iter()
+            .fold(1u128, |a, &d| a.saturating_mul(d as u128));
+        return n.saturating_mul(leaves(base)).max(1);
+    }
+    dtype
+        .fields()
+        .iter()
+        .fold(0u128, |a, f| a.saturating_add(leaves(&f.dtype)))
+        .max(1)
 }
 
 /// One element, as `--data` prints it: numbers as JSON numbers (`"nan"`, `"inf"`,
@@ -886,7 +906,7 @@ fn write_item(out: &mut String, item: crate::array::Item<'_>) {
             out.push('}');
         }
         Item::SubArray(base, shape, b) => {
-            let size = base.itemsize().max(1);
+            let size = base.itemsize();
             crate::array::write_nested(out, shape, b, size, &|out, e| {
                 write_item(out, base.decode(e))
             });

@@ -1171,3 +1171,30 @@ fn tensors_of_a_checkpoint_read_as_nested_vecs() {
         );
     }
 }
+
+#[test]
+fn zero_size_items_are_bounded_in_json_data() {
+    use serde_pickle_vm::json::{to_string, JsonOptions};
+    let data = JsonOptions {
+        data: true,
+        ..JsonOptions::default()
+    };
+    for pickle in [V0_HUGE, EMPTY_RECORDS_2D, V0_FIELD, EMPTY_SUBARRAYS] {
+        let graph = serde_pickle_vm::load_slice(pickle).unwrap();
+        let start = std::time::Instant::now();
+        let json = to_string(&graph, &data).unwrap();
+        assert!(json.len() < 4096, "{} bytes", json.len());
+        assert!(json.contains("--data prints at most"), "{json}");
+        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+        // The digest needs no elements.
+        let digest = to_string(&graph, &JsonOptions::default()).unwrap();
+        assert!(digest.contains("\"sha256\""), "{digest}");
+    }
+    // A few zero-size elements print.
+    let graph = serde_pickle_vm::load_slice(V0_3).unwrap();
+    let json = to_string(&graph, &data).unwrap();
+    assert!(
+        json.contains(r#""data":[{"bytes":""},{"bytes":""},{"bytes":""}]"#),
+        "{json}"
+    );
+}

@@ -12,8 +12,6 @@ use super::{Array, Finding, Kind, Pickle, Report, ScanError, Severity};
 use crate::opcode;
 use std::collections::HashMap;
 
-/// torch's legacy format starts with the pickled magic number 0x1950a86a20f9469cfc6c.
-const LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
 /// The legacy format is five pickles (magic, protocol, sys info, the object, storage
 /// keys) followed by raw storages, which torch never unpickles.
 const LEGACY_PICKLES: usize = 5;
@@ -78,7 +76,7 @@ fn scan_uncompressed(data: &[u8]) -> Report {
         npy(data, None, &mut r);
         return r;
     }
-    if data.starts_with(LEGACY_MAGIC) {
+    if data.starts_with(crate::torch::LEGACY_MAGIC_PICKLE) {
         let mut r = report("torch-legacy");
         r.pickles = stream(data, None, Some(LEGACY_PICKLES), false, &mut r.arrays);
         return r;

@@ -53,6 +53,12 @@ pub(crate) mod zip;
 #[doc(hidden)]
 pub use crate::array::{hand_off, TENSOR_TOKEN};
 pub use crate::array::{ByteOrder, Bytes, Dtype, Element, Scalar, Storage, Tensor, TensorOf};
+
+/// The first bytes of a legacy-format checkpoint: the pickled magic number
+/// `0x1950a86a20f9469cfc6c` (protocol 2, LONG1), by which the file reader and the scanner
+/// recognise the format.
+pub(crate) const LEGACY_MAGIC_PICKLE: &[u8] =
+    b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
 #[cfg(feature = "torch")]
 pub use archive::{Format, LoadOptions};
 #[cfg(feature = "torch")]
