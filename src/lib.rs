@@ -158,6 +158,8 @@ mod mmap;
 pub mod numpy;
 pub mod opcode;
 mod options;
+#[cfg(feature = "pandas")]
+pub mod pandas;
 mod pyrepr;
 mod read;
 mod resolve;

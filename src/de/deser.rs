@@ -70,6 +70,53 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         }
     }
 
+    /// A pandas DataFrame or Series at this value, rebuilt (`None` for anything else).
+    /// Only objects of a class named like pandas' get the closer look.
+    #[inline]
+    fn pandas(&self) -> Option<Result<crate::pandas::Pandas>> {
+        #[cfg(feature = "pandas")]
+        {
+            let Some(Node::Object(obj)) = self.v.node() else {
+                return None;
+            };
+            let class = self.v.graph().object(*obj).callable;
+            let g = self.v.with(class).as_global()?;
+            if !(g.module.starts_with("pandas")
+                || g.name.ends_with("DataFrame")
+                || g.name.ends_with("Series"))
+            {
+                return None;
+            }
+            if !crate::pandas::is_pandas_object(self.v) {
+                return None;
+            }
+            Some(crate::pandas::Pandas::from_value(self.v).map_err(|e| locate(self.v, e)))
+        }
+        #[cfg(not(feature = "pandas"))]
+        None
+    }
+
+    /// Answers a request from a pandas frame or Series.
+    #[cfg(feature = "pandas")]
+    #[inline(never)]
+    fn frame<V: Visitor<'de>>(
+        &self,
+        p: crate::pandas::Pandas,
+        visitor: V,
+        f: impl FnOnce(crate::pandas::FrameDe<'_, '_>, V) -> Result<V::Value>,
+    ) -> Result<V::Value> {
+        let _guard = self.walk.descend(self.v)?;
+        let charge = |n: u64| self.walk.charge_bytes(n);
+        let budget = crate::pandas::Budget::new(Some(&charge));
+        f(
+            crate::pandas::FrameDe {
+                pandas: &p,
+                budget: &budget,
+            },
+            visitor,
+        )
+    }
+
     fn out_of_range(&self, ty: &str) -> Error {
         Error::new(
             ErrorKind::Type,
@@ -367,6 +414,10 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
                 "an unresolved persistent id has no serde form: load with a persistent_load hook",
             )),
             Node::Object(obj) => {
+                #[cfg(feature = "pandas")]
+                if let Some(p) = self.pandas() {
+                    return self.frame(p?, visitor, |d, v| d.deserialize_any(v));
+                }
                 let obj = self.v.graph().object(*obj);
                 if let Some(pairs) = self.map_pairs() {
                     return self.visit_map_from(Vec::new(), Some(pairs), visitor);
@@ -715,6 +766,10 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        #[cfg(feature = "pandas")]
+        if let Some(p) = self.pandas() {
+            return self.frame(p?, visitor, |d, v| d.deserialize_seq(v));
+        }
         match self.seq_source() {
             Some(src) => self.visit_seq_from(src, visitor, false),
             None => self.or_array(visitor, |b, v| b.deserialize_seq(v)),
@@ -722,6 +777,10 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
+        #[cfg(feature = "pandas")]
+        if let Some(p) = self.pandas() {
+            return self.frame(p?, visitor, |d, v| d.deserialize_tuple(len, v));
+        }
         match self.seq_source() {
             Some(src) => self.visit_seq_from(src, visitor, true),
             None => self.or_array(visitor, |b, v| b.deserialize_tuple(len, v)),
@@ -738,6 +797,10 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        #[cfg(feature = "pandas")]
+        if let Some(p) = self.pandas() {
+            return self.frame(p?, visitor, |d, v| d.deserialize_map(v));
+        }
         match self.map_pairs() {
             Some(pairs) => self.visit_map_from(Vec::new(), Some(pairs), visitor),
             None => {
@@ -768,6 +831,10 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
+        #[cfg(feature = "pandas")]
+        if let Some(p) = self.pandas() {
+            return self.frame(p?, visitor, |d, v| d.deserialize_struct(name, fields, v));
+        }
         let magic = if name.contains('\0') {
             Magic::parse(name)
         } else {

@@ -29,6 +29,9 @@ mod object;
 mod tensor;
 mod walk;
 
+pub(crate) use deser::visit_pair as visit_complex;
+pub(crate) use object::describe as describe_value;
+
 use crate::compress::Codec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::load::Unpickler;

@@ -81,6 +81,22 @@ impl Walk {
         Ok(())
     }
 
+    /// Counts `bytes` of text delivered from outside the graph (a pandas frame's
+    /// strings) against the byte budget.
+    pub(crate) fn charge_bytes(&self, bytes: u64) -> Result<()> {
+        let left = self.bytes_left.get();
+        if bytes > left {
+            return Err(Error::limit(format!(
+                "serde expansion limit reached: the walk would deliver more than {} bytes \
+                 of strings and bytes (a category or index label counts each time it is \
+                 reached); raise Limits::max_expanded_bytes to allow more",
+                self.bytes_budget
+            )));
+        }
+        self.bytes_left.set(left - bytes);
+        Ok(())
+    }
+
     /// Counts one visit of an array element that no byte of the input backs (zero-size
     /// items, overlapping views) against the node budget.
     #[inline]
