@@ -16,7 +16,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 cd "$here"
 
-targets=(vm serde torch dis scan compress files)
+targets=(vm serde torch dis scan compress files pandas)
 what="${1:-all}"
 secs="${2:-600}"
 sanitizer="${SANITIZER:-none}"   # safe Rust: no sanitizer runs ~3x faster
@@ -50,6 +50,8 @@ seed() {
                     -o -name '*.joblib' \) -size -256k
               copy \( -name '*.pt' -o -name '*.pth' -o -name '*.bin' \) -size -1024k ;;
         compress) copy -path '*fixtures/compress/*' -size -256k ;;
+        pandas) copy -path '*fixtures/pandas/*' -name '*.pkl' -size -256k
+                copy -path '*fixtures/numpy/compressed/df*' -size -256k ;;
     esac
 }
 

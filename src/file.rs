@@ -85,6 +85,12 @@ pub enum Format {
     /// A torch checkpoint (feature `torch`).
     #[cfg(feature = "torch")]
     Torch(crate::torch::Format),
+    /// A tar archive of one file (pandas' `to_pickle("x.pkl.tar")`) holding a file of
+    /// format `inner`.
+    Tar {
+        /// What the member is.
+        inner: Box<Format>,
+    },
     /// A compressed file (see [`crate::compress`]; joblib's `compress=`, pandas'
     /// `to_pickle("x.pkl.gz")`, joblib < 0.10's zlib "Z-file") holding a file of format
     /// `inner`.
@@ -113,6 +119,7 @@ impl std::fmt::Display for Format {
                 crate::torch::Format::Tar => f.write_str("torch tar"),
             },
             Format::Compressed { codec, inner } => write!(f, "{inner}, {codec}-compressed"),
+            Format::Tar { inner } => write!(f, "{inner} in a tar archive"),
         }
     }
 }
@@ -340,7 +347,8 @@ fn dispatch<T>(
     match kind_of(&bytes) {
         Kind::Npy => npy(bytes, options, f),
         Kind::Zip => zip(bytes, options, f),
-        Kind::TorchLegacy | Kind::Tar => torch(bytes, options, f),
+        Kind::Tar => tar(bytes, dir, options, f),
+        Kind::TorchLegacy => torch(bytes, options, f),
         Kind::Pickle => pickle(bytes, dir, options, f),
     }
 }
@@ -522,6 +530,50 @@ fn compressed<T>(
     let inner = compress::decompress_with(&bytes, codec, &limits, compress::LOAD)?;
     drop(bytes);
     decompressed(inner, codec, dir, options, f)
+}
+
+/// A tar archive: torch's legacy tar format (members `pickle`, `storages`, `tensors`), or
+/// a tar of one file (pandas' `.tar` compression), read as that file.
+fn tar<T>(bytes: Bytes, dir: Option<PathBuf>, options: &FileOptions, f: Sink<'_, T>) -> Result<T> {
+    let mut regular = Vec::new();
+    for m in crate::tar::members(&bytes) {
+        match m {
+            Ok(m) if m.regular => regular.push((m.name, m.body)),
+            Ok(_) => {}
+            Err(d) => {
+                return Err(Error::new(
+                    ErrorKind::Format,
+                    format!("a tar archive: {}", d.message),
+                )
+                .with_offset(d.offset as u64))
+            }
+        }
+    }
+    if regular.iter().any(|(n, _)| n == "pickle" || n == "storages") {
+        return torch(bytes, options, f);
+    }
+    let [(_, body)] = regular.as_slice() else {
+        return Err(Error::new(
+            ErrorKind::Format,
+            format!(
+                "a tar archive of {} files: neither a torch checkpoint nor one pickled file",
+                regular.len()
+            ),
+        ));
+    };
+    let member = bytes
+        .slice(body.start, body.len())
+        .expect("tar members lie inside the archive");
+    drop(bytes);
+    let wrap: Sink<'_, T> = Box::new(move |graph, format| {
+        f(
+            graph,
+            Format::Tar {
+                inner: Box::new(format),
+            },
+        )
+    });
+    dispatch(member, dir, options, wrap).map_err(|e| e.within("the file inside the tar archive"))
 }
 
 /// Loads the decompressed bytes of a file compressed with `codec` (as they are: they are

@@ -90,7 +90,13 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
             if !crate::pandas::is_pandas_object(self.v) {
                 return None;
             }
-            Some(crate::pandas::Pandas::from_value(self.v).map_err(|e| locate(self.v, e)))
+            // Each visit rebuilds the frame: its bytes count against the walk's budget, so
+            // a frame reached a million times through shared references is refused.
+            let (p, cost) = crate::pandas::pandas_with_cost(self.v);
+            Some(
+                p.and_then(|p| self.walk.charge_bytes(cost).map(|_| p))
+                    .map_err(|e| locate(self.v, e)),
+            )
         }
         #[cfg(not(feature = "pandas"))]
         None

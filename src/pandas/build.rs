@@ -74,8 +74,66 @@ pub(crate) fn is_pandas_object(v: V<'_, '_>) -> bool {
     typ(v).is_some()
 }
 
+thread_local! {
+    /// Bytes the rebuild of the current frame may still make (copies of shared strings,
+    /// arrays, categories and cells count each time): a frame whose blocks, cells or
+    /// levels repeat one big value many times is refused, not materialized.
+    static LEFT: std::cell::Cell<u64> = const { std::cell::Cell::new(u64::MAX) };
+    static START: std::cell::Cell<u64> = const { std::cell::Cell::new(u64::MAX) };
+}
+
+/// Charges `bytes` of output to the rebuild; `false` once the budget is spent.
+fn charge(bytes: u64) -> bool {
+    LEFT.with(|l| {
+        let left = l.get();
+        if bytes > left {
+            l.set(0);
+            false
+        } else {
+            l.set(left - bytes);
+            true
+        }
+    })
+}
+
+fn spent() -> bool {
+    LEFT.with(|l| l.get() == 0)
+}
+
+fn over_budget(v: V<'_, '_>) -> Error {
+    let budget = START.with(|s| s.get());
+    let e = Error::limit(format!(
+        "rebuilding the pandas frame would make more than {budget} bytes (a value repeated \
+         in many blocks, cells or index rows counts each time; the budget is \
+         Limits::max_expanded_bytes' default, 64 × the input + 64 MiB)"
+    ));
+    match v.offset() {
+        Some(o) => e.with_offset(o),
+        None => e,
+    }
+}
+
+pub(crate) fn charge_or(v: V<'_, '_>, bytes: u64) -> Result<()> {
+    if charge(bytes) {
+        Ok(())
+    } else {
+        Err(over_budget(v))
+    }
+}
+
+/// Reads a DataFrame or a Series, and how many bytes the rebuild made.
+pub(crate) fn pandas_with_cost(v: V<'_, '_>) -> (Result<Pandas>, u64) {
+    let budget = crate::options::default_expanded_bytes(v.graph().input_len());
+    LEFT.with(|l| l.set(budget));
+    START.with(|s| s.set(budget));
+    let r = pandas(v);
+    let cost = budget - LEFT.with(|l| l.get());
+    LEFT.with(|l| l.set(u64::MAX));
+    (r, cost)
+}
+
 /// Reads a DataFrame or a Series.
-pub(crate) fn pandas(v: V<'_, '_>) -> Result<Pandas> {
+fn pandas(v: V<'_, '_>) -> Result<Pandas> {
     let Some(t) = typ(v) else {
         return Err(Error::new(
             ErrorKind::Type,
@@ -185,15 +243,23 @@ fn placement(p: V<'_, '_>, ncols: usize) -> Result<Vec<usize>> {
         let start = g(0).unwrap_or(0);
         let stop = g(1).ok_or_else(|| bad(p, "a block placement slice has no stop"))?;
         let step = g(2).unwrap_or(1);
-        if step <= 0 || start < 0 || stop > ncols as i64 {
+        if step <= 0 || start < 0 {
             return Err(bad(
                 p,
-                format!(
-                    "block placement slice({start}, {stop}, {step}) is outside the frame's {ncols} columns"
-                ),
+                format!("block placement slice({start}, {stop}, {step}) is not a forward slice"),
             ));
         }
-        (start..stop).step_by(step as usize).collect()
+        // Positions past the columns end the walk (and are an error below).
+        let mut pos = Vec::new();
+        let mut i = start;
+        while i < stop {
+            pos.push(i);
+            if i >= ncols as i64 {
+                break;
+            }
+            i = i.saturating_add(step);
+        }
+        pos
     } else if let Some(Emulated::NdArray(a)) = p.as_emulated() {
         let ints = int_values(a).ok_or_else(|| bad(p, "a block placement array is not of ints"))?;
         ints
@@ -456,6 +522,7 @@ pub(crate) fn index(v: V<'_, '_>) -> Result<Index> {
                 ceil_div((start - stop).max(0), -step)
             };
             let n = range_len(n, v)?;
+            charge_or(v, n as u64 * 8)?;
             let values: Vec<i64> = (0..n as i64).map(|i| start + i * step).collect();
             Ok(Index {
                 kind: IndexKind::Range { start, stop, step },
@@ -552,6 +619,15 @@ fn take(cats: &Data, codes: &[i64], at: V<'_, '_>) -> Result<Data> {
             format!("code {c} is outside the {n} values of its categories or level"),
         ));
     }
+    let weight: u64 = match cats.values() {
+        Values::Str(s) => codes
+            .iter()
+            .map(|&c| 8 + if c >= 0 { s.get(c as usize).map_or(0, str::len) as u64 } else { 0 })
+            .sum(),
+        Values::Object(_) => codes.len() as u64 * 64,
+        _ => codes.len() as u64 * 16,
+    };
+    charge_or(at, weight)?;
     let valid: Vec<bool> = codes.iter().map(|&c| c >= 0).collect();
     let any_missing = valid.iter().any(|v| !v);
     let idx = |c: i64| c.max(0) as usize;
@@ -686,9 +762,15 @@ fn numeric(a: &NdArray) -> Result<Vec<Values>> {
             ))
         }
     };
-    let bytes = a.items_c_order()?;
     let dt = a.dtype();
     let size = dt.itemsize();
+    if !charge((k * n * size) as u64) {
+        return Err(Error::limit(
+            "rebuilding the pandas frame would copy more array data than its budget \
+             (an array shared by many blocks counts each time)",
+        ));
+    }
+    let bytes = a.items_c_order()?;
     let swap = dt.needs_swap();
     let mut out = Vec::with_capacity(k);
     for r in 0..k {
@@ -804,6 +886,9 @@ fn dec_pairs_f64(row: &[u8], swap: bool) -> Values {
 
 /// One object of an object array as a cell (`depth` bounds nesting).
 pub(crate) fn cell(v: V<'_, '_>, depth: usize) -> Cell {
+    if !charge(32 + v.graph().scalar_bytes(v.slot())) {
+        return Cell::None;
+    }
     match v.slot() {
         Slot::None => return Cell::None,
         Slot::Bool(b) => return Cell::Bool(b),
@@ -974,7 +1059,7 @@ pub(crate) fn array(v: V<'_, '_>, ncols: usize) -> Result<Vec<Data>> {
             let mut out = Vec::with_capacity(k);
             for r in 0..k {
                 let row = &items[r * n..(r + 1) * n];
-                out.push(objects(v, row.iter().map(|s| v.with(*s)), n, Kind::Object));
+                out.push(objects(v, row.iter().map(|s| v.with(*s)), n, Kind::Object)?);
             }
             return Ok(out);
         }
@@ -1118,17 +1203,17 @@ fn objects<'g, 'de>(
     items: impl Iterator<Item = V<'g, 'de>> + Clone,
     n: usize,
     kind: Kind,
-) -> Data {
+) -> Result<Data> {
     let all_str = items.clone().all(|x| {
         x.as_str().is_some() || x.is_none() || x.as_f64().is_some_and(f64::is_nan) || is_na(x)
     });
-    let _ = at;
     if all_str {
         let mut s = Strings::with_capacity(n, 0);
         let mut valid = Vec::with_capacity(n);
         for x in items {
             match x.as_str() {
                 Some(t) => {
+                    charge_or(at, 8 + t.len() as u64)?;
                     s.push(t);
                     valid.push(true);
                 }
@@ -1139,17 +1224,21 @@ fn objects<'g, 'de>(
             }
         }
         let any = valid.iter().any(|v| !v);
-        return Data::new(Values::Str(s), any.then_some(valid), kind);
+        return Ok(Data::new(Values::Str(s), any.then_some(valid), kind));
     }
     let cells: Vec<Cell> = items
         .map(|x| if is_na(x) { Cell::None } else { cell(x, 0) })
         .collect();
-    Data::new(Values::Object(cells), None, kind)
+    if spent() {
+        return Err(over_budget(at));
+    }
+    Ok(Data::new(Values::Object(cells), None, kind))
 }
 
 /// `pd.NA` (`pandas._libs.missing.NAType()`) and `NaT`.
 fn is_na(x: V<'_, '_>) -> bool {
     matches!(callable(x), Some((m, "NAType" | "__nat_unpickle")) if m.starts_with("pandas"))
+        || matches!(global(x), Some((m, "NA" | "NaT")) if m.starts_with("pandas"))
 }
 
 fn ndarray_backed(
@@ -1245,7 +1334,7 @@ fn ndarray_backed(
                 Some(Emulated::ObjectArray { items, .. }) => {
                     let items = v.graph().items(*items);
                     let n = items.len();
-                    Ok(vec![objects(v, items.iter().map(|s| v.with(*s)), n, kind)])
+                    Ok(vec![objects(v, items.iter().map(|s| v.with(*s)), n, kind)?])
                 }
                 Some(Emulated::NdArray(_)) => array(arr, ncols),
                 _ => Err(bad(arr, format!("a {cls}'s data is not a numpy array"))),

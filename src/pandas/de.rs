@@ -214,7 +214,7 @@ impl FrameDe<'_, '_> {
 /// The column (or index level) a field name stands for: a column whose label's key is
 /// the name, else an index level by name (`index` for an unnamed single index,
 /// `level_i` for unnamed MultiIndex levels, as `reset_index()` names them).
-fn find<'a>(df: &'a DataFrame, field: &str) -> Option<&'a Column> {
+pub(crate) fn find<'a>(df: &'a DataFrame, field: &str) -> Option<&'a Column> {
     df.columns
         .iter()
         .find(|c| c.name.key().as_deref() == Some(field))
@@ -961,4 +961,9 @@ impl<'de> IntoDeserializer<'de, Error> for CellValue<'_, '_> {
     fn into_deserializer(self) -> Self {
         self
     }
+}
+
+/// A column's values as `Vec<T>`.
+pub(crate) fn column_as<T: serde::de::DeserializeOwned>(c: &Column, budget: &Budget<'_>) -> Result<Vec<T>> {
+    <Vec<T> as serde::Deserialize>::deserialize(ColumnDe { col: c, budget })
 }

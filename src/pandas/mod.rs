@@ -59,7 +59,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::value::{Graph, Value};
 use std::fmt;
 
-pub(crate) use build::is_pandas_object;
+pub(crate) use build::{is_pandas_object, pandas_with_cost};
 pub(crate) use de::{Budget, FrameDe};
 
 /// A pandas DataFrame: an index and named columns of equal length, in the frame's
@@ -568,13 +568,17 @@ impl Data {
             Kind::Object => "object".into(),
             Kind::Masked => match &self.values {
                 Values::Bool(_) => "boolean".into(),
-                _ => {
-                    let mut c = base.chars();
-                    match c.next() {
-                        Some(first) => first.to_uppercase().chain(c).collect(),
-                        None => base,
-                    }
-                }
+                Values::I8(_) => "Int8".into(),
+                Values::I16(_) => "Int16".into(),
+                Values::I32(_) => "Int32".into(),
+                Values::I64(_) => "Int64".into(),
+                Values::U8(_) => "UInt8".into(),
+                Values::U16(_) => "UInt16".into(),
+                Values::U32(_) => "UInt32".into(),
+                Values::U64(_) => "UInt64".into(),
+                Values::F32(_) => "Float32".into(),
+                Values::F64(_) => "Float64".into(),
+                _ => base,
             },
             Kind::String { na_nan: true, .. } => "str".into(),
             Kind::String { .. } => "string".into(),
@@ -686,6 +690,37 @@ impl Values {
 }
 
 impl DataFrame {
+    /// A frame of `columns` (all of one length) over a RangeIndex.
+    pub fn from_columns(columns: Vec<Column>) -> Result<DataFrame> {
+        let n = columns.first().map_or(0, |c| c.data.len());
+        if let Some(c) = columns.iter().find(|c| c.data.len() != n) {
+            return Err(Error::new(
+                ErrorKind::Format,
+                format!(
+                    "column {:?} has {} rows, the first column {n}",
+                    c.name.to_string(),
+                    c.data.len()
+                ),
+            ));
+        }
+        let index = Index {
+            kind: IndexKind::Range {
+                start: 0,
+                stop: n as i64,
+                step: 1,
+            },
+            levels: vec![Column {
+                name: Label::None,
+                data: Data::new(Values::I64((0..n as i64).collect()), None, Kind::Numpy),
+            }],
+        };
+        Ok(DataFrame {
+            index,
+            columns,
+            column_names: None,
+        })
+    }
+
     /// The number of rows.
     pub fn len(&self) -> usize {
         self.index.len()
@@ -732,6 +767,25 @@ impl DataFrame {
     /// and dtype, and the dtype counts.
     pub fn info(&self) -> String {
         info::frame_info(self)
+    }
+
+    /// Deserializes the frame into `T` as [`from_slice`](crate::from_slice) would: a
+    /// `Vec` of row structs, a struct or map of columns.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        let p = Pandas::DataFrame(self.clone());
+        p.deserialize()
+    }
+
+    /// One column's values as `Vec<T>` (by label, see [`column`](Self::column); an
+    /// index level by name, or `index`, too).
+    pub fn column_as<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Vec<T>> {
+        let c = de::find(self, name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Type,
+                format!("the frame has no column or index level {name:?}"),
+            )
+        })?;
+        de::column_as(c, &Budget::new(None))
     }
 
     /// Reads a frame from a value of a graph (the root of a loaded pickle, or a value
@@ -784,17 +838,32 @@ impl Series {
     pub fn info(&self) -> String {
         info::series_info(self)
     }
+
+    /// The values as `Vec<T>`.
+    pub fn values_as<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>> {
+        de::column_as(&self.column, &Budget::new(None))
+    }
 }
 
 impl Pandas {
     /// Reads a DataFrame or Series from a value of a graph.
     pub fn from_value(v: Value<'_, '_>) -> Result<Pandas> {
-        build::pandas(v)
+        build::pandas_with_cost(v).0
     }
 
     /// Reads the DataFrame or Series at the root of a loaded graph.
     pub fn from_graph(graph: &Graph<'_>) -> Result<Pandas> {
-        build::pandas(graph.root())
+        build::pandas_with_cost(graph.root()).0
+    }
+
+    /// Deserializes the frame or Series into `T` (rows, columns; a Series' values or
+    /// label → value map), as [`from_slice`](crate::from_slice) would.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        let budget = Budget::new(None);
+        T::deserialize(FrameDe {
+            pandas: self,
+            budget: &budget,
+        })
     }
 
     /// A text summary like `df.info()` / `series.info()`.

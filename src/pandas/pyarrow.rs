@@ -5,7 +5,7 @@
 //! when no value is null), then the values (or a bitmap for bools, or offsets and data
 //! for strings); `offset` is where the array starts in them.
 
-use super::build::{bad, callable};
+use super::build::{bad, callable, charge_or};
 use super::{Data, Kind, Strings, Tz, Values};
 use crate::array::TimeUnit;
 use crate::error::{Error, ErrorKind, Result};
@@ -195,6 +195,9 @@ fn restore_depth(v: V<'_, '_>, depth: usize) -> Result<(Values, Option<Vec<bool>
         .and_then(|n| usize::try_from(n).ok())
         .ok_or_else(|| bad(*offset, "a pyarrow array offset is not a non-negative int"))?;
     let bufs: Vec<Option<&[u8]>> = buffers.iter().map(buffer).collect::<Result<_>>()?;
+    // What the copy will make: a buffer shared by many arrays counts each time.
+    let bytes: u64 = bufs.iter().map(|b| b.map_or(0, |b| b.len() as u64)).sum();
+    charge_or(v, bytes.saturating_add(len as u64 * 8))?;
     let get = |i: usize| bufs.get(i).copied().flatten();
     let validity = match get(0) {
         Some(bits) => Some(bitmap(bits, off, len).ok_or_else(|| {

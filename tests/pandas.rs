@@ -1,0 +1,237 @@
+//! pandas frames written by pandas 3.1, 2.2 and 1.5 (`fixtures/pandas/v3`, `v2`, `v1`,
+//! by `fixtures/generate_pandas.py`): every file of each manifest is rebuilt and compared
+//! with what pandas said of it — shape, index (kind, names, dtypes, values), column
+//! labels, dtypes, null counts and every value (as `serde_json::Value` through rows and
+//! through columns, datetimes also as nanoseconds) — and the malformed frames of
+//! `fixtures/pandas/hostile` are errors that say what is wrong.
+#![cfg(feature = "pandas")]
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+use serde_pickle_vm::pandas::{read_pickle, DataFrame, Index, Label, Pandas};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn dir(v: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pandas").join(v)
+}
+
+fn read_json(p: &Path) -> Json {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn label_json(l: &Label) -> Json {
+    match l {
+        Label::None => Json::Null,
+        Label::Str(s) | Label::Other(s) => Json::from(s.as_str()),
+        Label::Int(i) => Json::from(*i),
+        Label::Float(f) => Json::from(*f),
+        Label::Bool(b) => Json::from(*b),
+        Label::Tuple(parts) => Json::Array(parts.iter().map(label_json).collect()),
+    }
+}
+
+/// Two JSON values equal, floats compared by value (`1` and `1.0` alike).
+fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(p), Some(q)) => p == q,
+            _ => match (x.as_u64(), y.as_u64()) {
+                (Some(p), Some(q)) => p == q,
+                _ => x.as_f64() == y.as_f64(),
+            },
+        },
+        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        _ => a == b,
+    }
+}
+
+fn check_index(ix: &Index, exp: &Json, what: &str) {
+    let names: Vec<Json> = ix.levels.iter().map(|l| label_json(&l.name)).collect();
+    assert_eq!(Json::Array(names), exp["names"], "{what}: index names");
+    let dtypes: Vec<String> = ix.levels.iter().map(|l| l.data.dtype_name()).collect();
+    let exp_dtypes: Vec<String> = serde_json::from_value(exp["dtypes"].clone()).unwrap();
+    assert_eq!(dtypes, exp_dtypes, "{what}: index dtypes");
+    let kind = format!("{:?}", ix.kind).to_lowercase();
+    let exp_kind = exp["kind"].as_str().unwrap();
+    assert!(kind.starts_with(exp_kind), "{what}: index kind {kind} vs {exp_kind}");
+    if let Some(r) = exp.get("range") {
+        match ix.kind {
+            serde_pickle_vm::pandas::IndexKind::Range { start, stop, step } => {
+                assert_eq!(Json::from(vec![start, stop, step]), *r, "{what}: range")
+            }
+            ref k => panic!("{what}: expected a RangeIndex, got {k:?}"),
+        }
+    }
+    for (i, (level, exp_values)) in ix.levels.iter().zip(exp["levels"].as_array().unwrap()).enumerate() {
+        let got: Vec<Json> = level.data.len().eq(&0).then(Vec::new).unwrap_or_else(|| {
+            let df = DataFrame::clone(&frame_of_level(level));
+            df.column_as::<Json>("v").unwrap()
+        });
+        assert!(
+            same(&Json::Array(got.clone()), exp_values),
+            "{what}: index level {i}: {got:?} vs {exp_values}"
+        );
+    }
+}
+
+/// A one-column frame of an index level (so that its values go through the same serde).
+fn frame_of_level(level: &serde_pickle_vm::pandas::Column) -> DataFrame {
+    let mut c = level.clone();
+    c.name = Label::Str("v".into());
+    serde_pickle_vm::pandas::DataFrame::from_columns(vec![c]).unwrap()
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    pandas: String,
+    files: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    file: String,
+    codec: Option<String>,
+    expected: String,
+}
+
+fn check_frame(df: &DataFrame, path: &Path, exp: &Json, what: &str) {
+    let shape = exp["shape"].as_array().unwrap();
+    assert_eq!(
+        (df.len(), df.columns().len()),
+        (shape[0].as_u64().unwrap() as usize, shape[1].as_u64().unwrap() as usize),
+        "{what}: shape"
+    );
+    check_index(df.index(), &exp["index"], what);
+    let cols = exp["columns"].as_array().unwrap();
+    for (c, e) in df.columns().iter().zip(cols) {
+        let name = &e["name"];
+        let w = format!("{what}: column {name}");
+        assert_eq!(label_json(&c.name), *name, "{w}: label");
+        assert_eq!(c.data.dtype_name(), e["dtype"].as_str().unwrap(), "{w}: dtype");
+        assert_eq!(c.data.null_count() as u64, e["nulls"].as_u64().unwrap(), "{w}: nulls");
+    }
+    // Every value, through rows: `Vec<serde_json::Value>` of row objects.
+    let unique = {
+        let mut keys: Vec<String> = df.columns().iter().map(|c| c.name.key().unwrap_or_default()).collect();
+        keys.sort();
+        keys.dedup();
+        keys.len() == df.columns().len()
+    };
+    let rows: Vec<HashMap<String, Json>> = serde_pickle_vm::from_file(path).unwrap();
+    assert_eq!(rows.len(), df.len(), "{what}: rows");
+    // And through columns: a map of column → Vec.
+    let columns: HashMap<String, Vec<Json>> = serde_pickle_vm::from_file(path).unwrap();
+    for (c, e) in df.columns().iter().zip(cols) {
+        let key = c.name.key().unwrap();
+        let w = format!("{what}: column {key}");
+        let exp_values = e["values"].as_array().unwrap();
+        if unique {
+            let got: Vec<Json> = rows.iter().map(|r| r[&key].clone()).collect();
+            assert!(same(&Json::Array(got.clone()), &e["values"]), "{w}: rows {got:?} vs {exp_values:?}");
+            assert!(same(&Json::Array(columns[&key].clone()), &e["values"]), "{w}: columns");
+        }
+        let got: Vec<Json> = df.column_as(&key).unwrap();
+        assert!(same(&Json::Array(got.clone()), &e["values"]), "{w}: column_as {got:?} vs {exp_values:?}");
+        if let Some(ns) = e.get("ns") {
+            let got: Vec<Option<i64>> = df.column_as(&key).unwrap();
+            let exp_ns: Vec<Option<i64>> = serde_json::from_value(ns.clone()).unwrap();
+            assert_eq!(got, exp_ns, "{w}: nanoseconds");
+        }
+    }
+}
+
+fn check_series(p: &Pandas, exp: &Json, what: &str) {
+    let Pandas::Series(s) = p else {
+        panic!("{what}: expected a Series, got a frame");
+    };
+    assert_eq!(label_json(s.name()), exp["name"], "{what}: name");
+    assert_eq!(s.data().dtype_name(), exp["dtype"].as_str().unwrap(), "{what}: dtype");
+    assert_eq!(s.data().null_count() as u64, exp["nulls"].as_u64().unwrap(), "{what}: nulls");
+    check_index(s.index(), &exp["index"], what);
+    let got: Vec<Json> = s.values_as().unwrap();
+    assert!(same(&Json::Array(got.clone()), &exp["values"]), "{what}: values {got:?}");
+    if let Some(ns) = exp.get("ns") {
+        let got: Vec<Option<i64>> = s.values_as().unwrap();
+        let exp_ns: Vec<Option<i64>> = serde_json::from_value(ns.clone()).unwrap();
+        assert_eq!(got, exp_ns, "{what}: nanoseconds");
+    }
+}
+
+fn check_version(v: &str) -> usize {
+    let d = dir(v);
+    let m: Manifest = serde_json::from_value(read_json(&d.join("manifest.json"))).unwrap();
+    let mut n = 0;
+    let mut failed = Vec::new();
+    for e in &m.files {
+        let path = d.join(&e.file);
+        let what = format!("pandas {} {} ({:?})", m.pandas, e.file, e.codec);
+        let exp = read_json(&d.join(&e.expected));
+        let r = std::panic::catch_unwind(|| {
+            let p = read_pickle(&path).unwrap_or_else(|err| panic!("{what}: {err}"));
+            match exp["kind"].as_str().unwrap() {
+                "DataFrame" => {
+                    let Pandas::DataFrame(df) = &p else {
+                        panic!("{what}: expected a frame")
+                    };
+                    check_frame(df, &path, &exp, &what);
+                }
+                _ => check_series(&p, &exp, &what),
+            }
+        });
+        if r.is_err() {
+            failed.push(e.file.clone());
+        }
+        n += 1;
+    }
+    assert!(failed.is_empty(), "pandas {}: failed: {failed:?}", m.pandas);
+    n
+}
+
+#[test]
+fn pandas_3() {
+    assert!(check_version("v3") >= 30);
+}
+
+#[test]
+fn pandas_2() {
+    assert!(check_version("v2") >= 30);
+}
+
+#[test]
+fn pandas_1() {
+    assert!(check_version("v1") >= 30);
+}
+
+#[derive(Deserialize, Debug)]
+struct Hostile {
+    file: String,
+    what: String,
+    error_contains: String,
+}
+
+#[test]
+fn malformed_frames_are_errors() {
+    let d = dir("hostile");
+    let m = read_json(&d.join("manifest.json"));
+    let files: Vec<Hostile> = serde_json::from_value(m["files"].clone()).unwrap();
+    assert!(files.len() >= 5);
+    for h in files {
+        let path = d.join(&h.file);
+        let err = match read_pickle(&path) {
+            Ok(_) => panic!("{}: {} loaded", h.file, h.what),
+            Err(e) => e,
+        };
+        let text = err.to_string();
+        assert!(
+            text.to_lowercase().contains(&h.error_contains),
+            "{}: {text:?} lacks {:?}",
+            h.file,
+            h.error_contains
+        );
+        assert!(err.offset().is_some(), "{}: {text} has no offset", h.file);
+        // serde says the same.
+        let e = serde_pickle_vm::from_file::<Vec<Json>, _>(&path).unwrap_err();
+        assert!(e.to_string().to_lowercase().contains(&h.error_contains), "{}: {e}", h.file);
+    }
+}
