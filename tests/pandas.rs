@@ -235,3 +235,174 @@ fn malformed_frames_are_errors() {
         assert!(e.to_string().to_lowercase().contains(&h.error_contains), "{}: {e}", h.file);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Typed reads: the serde mapping of the module docs, on the files pandas wrote.
+// ---------------------------------------------------------------------------------------
+
+fn fixture(v: &str, name: &str) -> PathBuf {
+    dir(v).join(name)
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Grade {
+    A,
+    B,
+    C,
+}
+
+#[derive(Deserialize, Debug)]
+struct Mixed {
+    id: i64,
+    name: Option<String>,
+    score: f64,
+    grade: Option<Grade>,
+    ts: Option<String>,
+    flag: bool,
+    count: Option<i32>,
+}
+
+#[test]
+fn rows_into_structs_every_version_and_protocol() {
+    let mut files = vec![];
+    for v in ["v1", "v2", "v3"] {
+        for p in 2..=5 {
+            files.push(fixture(v, &format!("mixed.p{p}.pkl")));
+        }
+        for c in ["gz", "bz2", "xz", "zst", "zip", "tar"] {
+            files.push(fixture(v, &format!("mixed.p5.pkl.{c}")));
+        }
+    }
+    for f in files {
+        let rows: Vec<Mixed> =
+            serde_pickle_vm::from_file(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert_eq!(rows.len(), 6, "{}", f.display());
+        assert_eq!(rows[0].id, 1);
+        assert_eq!(rows[2].name.as_deref(), Some("cé"));
+        assert_eq!(rows[4].name, None);
+        // A NaN of a float64 column is a float.
+        assert!(rows[1].score.is_nan());
+        assert_eq!(rows[2].score, 7.25);
+        assert_eq!(rows[0].grade, Some(Grade::A));
+        assert_eq!(rows[3].grade, None);
+        assert_eq!(rows[0].ts.as_deref(), Some("2021-01-15T12:00:00+00:00"));
+        assert_eq!(rows[2].ts, None);
+        assert!(rows[0].flag && !rows[1].flag);
+        assert_eq!(rows[1].count, None);
+        assert_eq!(rows[5].count, Some(6));
+    }
+}
+
+#[test]
+fn the_nan_rule_and_missing_values() {
+    let f = fixture("v3", "mixed.p5.pkl");
+    // NaN is None in Option<f64>.
+    #[derive(Deserialize)]
+    struct S {
+        score: Option<f64>,
+    }
+    let rows: Vec<S> = serde_pickle_vm::from_file(&f).unwrap();
+    assert_eq!(rows[1].score, None);
+    assert_eq!(rows[0].score, Some(9.5));
+    // A missing value into a plain field is an error naming column and row.
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Strict {
+        count: i64,
+    }
+    let e = serde_pickle_vm::from_file::<Vec<Strict>, _>(&f).unwrap_err();
+    assert_eq!(e.path(), Some("[\"count\"][1]"));
+    assert_eq!(e.message(), "expected i64, found None");
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct StrictName {
+        name: String,
+    }
+    let e = serde_pickle_vm::from_file::<Vec<StrictName>, _>(&f).unwrap_err();
+    assert_eq!(e.to_string(), "[\"name\"][4]: expected a string, found None (at byte 35)");
+    // Datetimes as nanoseconds since the epoch.
+    #[derive(Deserialize)]
+    struct Ts {
+        ts: Option<i64>,
+    }
+    let rows: Vec<Ts> = serde_pickle_vm::from_file(&f).unwrap();
+    assert_eq!(rows[0].ts, Some(1_610_712_000_000_000_000));
+    assert_eq!(rows[2].ts, None);
+}
+
+#[test]
+fn rows_as_tuples_and_columns_as_struct() {
+    let f = fixture("v3", "mixed.p5.pkl");
+    type Row = (i64, Option<String>, f64, Option<String>, Option<String>, bool, Option<u8>);
+    let rows: Vec<Row> = serde_pickle_vm::from_file(&f).unwrap();
+    assert_eq!(rows[2].1.as_deref(), Some("cé"));
+    assert_eq!(rows[5].6, Some(6));
+    #[derive(Deserialize)]
+    struct Columns {
+        id: Vec<u32>,
+        score: Vec<Option<f64>>,
+        grade: Vec<Option<String>>,
+        index: Vec<i64>,
+    }
+    let c: Columns = serde_pickle_vm::from_file(&f).unwrap();
+    assert_eq!(c.id, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(c.score[1], None);
+    assert_eq!(c.grade[4].as_deref(), Some("c"));
+    assert_eq!(c.index, [0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn index_levels_are_fields_only_when_asked() {
+    #[derive(Deserialize, Debug)]
+    struct Row {
+        city: String,
+        year: u16,
+        pop: f64,
+    }
+    for v in ["v1", "v2", "v3"] {
+        let rows: Vec<Row> = serde_pickle_vm::from_file(fixture(v, "multiindex.p5.pkl")).unwrap();
+        assert_eq!(rows.len(), 5);
+        assert_eq!((rows[2].city.as_str(), rows[2].year, rows[2].pop), ("Paris", 2020, 2.1));
+        // A map of the row has the columns only.
+        let maps: Vec<HashMap<String, Json>> =
+            serde_pickle_vm::from_file(fixture(v, "multiindex.p5.pkl")).unwrap();
+        let mut keys: Vec<&String> = maps[0].keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["n", "pop"]);
+    }
+}
+
+#[test]
+fn a_series_reads_as_values_or_a_map() {
+    for v in ["v1", "v2", "v3"] {
+        let f = fixture(v, "series_float.p5.pkl");
+        let values: Vec<Option<f64>> = serde_pickle_vm::from_file(&f).unwrap();
+        assert_eq!(values, [Some(1.5), None, Some(3.25), Some(-0.5)]);
+        let map: std::collections::BTreeMap<String, f64> = serde_pickle_vm::from_file(&f).unwrap();
+        assert_eq!(map["c"], 3.25);
+        assert!(map["b"].is_nan());
+    }
+}
+
+#[test]
+fn an_empty_frame_is_an_empty_vec() {
+    for v in ["v1", "v2", "v3"] {
+        for f in ["empty.p5.pkl", "empty_nocols.p5.pkl"] {
+            let rows: Vec<HashMap<String, Json>> =
+                serde_pickle_vm::from_file(fixture(v, f)).unwrap();
+            assert!(rows.is_empty(), "{v}/{f}");
+        }
+    }
+}
+
+#[test]
+fn the_frame_api() {
+    let data = std::fs::read(fixture("v3", "mixed.p5.pkl")).unwrap();
+    let graph = serde_pickle_vm::load_slice(&data).unwrap();
+    let df = DataFrame::from_value(graph.root()).unwrap();
+    assert_eq!(df.shape(), (6, 7));
+    assert_eq!(df.column_names()[3], "grade");
+    let info = df.info();
+    assert!(info.contains(" 6   count   4 non-null      Int64"), "{info}");
+}
