@@ -541,15 +541,17 @@ fn tar<T>(bytes: Bytes, dir: Option<PathBuf>, options: &FileOptions, f: Sink<'_,
             Ok(m) if m.regular => regular.push((m.name, m.body)),
             Ok(_) => {}
             Err(d) => {
-                return Err(Error::new(
-                    ErrorKind::Format,
-                    format!("a tar archive: {}", d.message),
+                return Err(
+                    Error::new(ErrorKind::Format, format!("a tar archive: {}", d.message))
+                        .with_offset(d.offset as u64),
                 )
-                .with_offset(d.offset as u64))
             }
         }
     }
-    if regular.iter().any(|(n, _)| n == "pickle" || n == "storages") {
+    if regular
+        .iter()
+        .any(|(n, _)| n == "pickle" || n == "storages")
+    {
         return torch(bytes, options, f);
     }
     let [(_, body)] = regular.as_slice() else {

@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 fn dir(v: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pandas").join(v)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/pandas")
+        .join(v)
 }
 
 fn read_json(p: &Path) -> Json {
@@ -41,7 +43,9 @@ fn same(a: &Json, b: &Json) -> bool {
                 _ => x.as_f64() == y.as_f64(),
             },
         },
-        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
         _ => a == b,
     }
 }
@@ -54,7 +58,10 @@ fn check_index(ix: &Index, exp: &Json, what: &str) {
     assert_eq!(dtypes, exp_dtypes, "{what}: index dtypes");
     let kind = format!("{:?}", ix.kind).to_lowercase();
     let exp_kind = exp["kind"].as_str().unwrap();
-    assert!(kind.starts_with(exp_kind), "{what}: index kind {kind} vs {exp_kind}");
+    assert!(
+        kind.starts_with(exp_kind),
+        "{what}: index kind {kind} vs {exp_kind}"
+    );
     if let Some(r) = exp.get("range") {
         match ix.kind {
             serde_pickle_vm::pandas::IndexKind::Range { start, stop, step } => {
@@ -63,7 +70,12 @@ fn check_index(ix: &Index, exp: &Json, what: &str) {
             ref k => panic!("{what}: expected a RangeIndex, got {k:?}"),
         }
     }
-    for (i, (level, exp_values)) in ix.levels.iter().zip(exp["levels"].as_array().unwrap()).enumerate() {
+    for (i, (level, exp_values)) in ix
+        .levels
+        .iter()
+        .zip(exp["levels"].as_array().unwrap())
+        .enumerate()
+    {
         let got: Vec<Json> = level.data.len().eq(&0).then(Vec::new).unwrap_or_else(|| {
             let df = DataFrame::clone(&frame_of_level(level));
             df.column_as::<Json>("v").unwrap()
@@ -99,7 +111,10 @@ fn check_frame(df: &DataFrame, path: &Path, exp: &Json, what: &str) {
     let shape = exp["shape"].as_array().unwrap();
     assert_eq!(
         (df.len(), df.columns().len()),
-        (shape[0].as_u64().unwrap() as usize, shape[1].as_u64().unwrap() as usize),
+        (
+            shape[0].as_u64().unwrap() as usize,
+            shape[1].as_u64().unwrap() as usize
+        ),
         "{what}: shape"
     );
     check_index(df.index(), &exp["index"], what);
@@ -108,12 +123,24 @@ fn check_frame(df: &DataFrame, path: &Path, exp: &Json, what: &str) {
         let name = &e["name"];
         let w = format!("{what}: column {name}");
         assert_eq!(label_json(&c.name), *name, "{w}: label");
-        assert_eq!(c.data.dtype_name(), e["dtype"].as_str().unwrap(), "{w}: dtype");
-        assert_eq!(c.data.null_count() as u64, e["nulls"].as_u64().unwrap(), "{w}: nulls");
+        assert_eq!(
+            c.data.dtype_name(),
+            e["dtype"].as_str().unwrap(),
+            "{w}: dtype"
+        );
+        assert_eq!(
+            c.data.null_count() as u64,
+            e["nulls"].as_u64().unwrap(),
+            "{w}: nulls"
+        );
     }
     // Every value, through rows: `Vec<serde_json::Value>` of row objects.
     let unique = {
-        let mut keys: Vec<String> = df.columns().iter().map(|c| c.name.key().unwrap_or_default()).collect();
+        let mut keys: Vec<String> = df
+            .columns()
+            .iter()
+            .map(|c| c.name.key().unwrap_or_default())
+            .collect();
         keys.sort();
         keys.dedup();
         keys.len() == df.columns().len()
@@ -128,11 +155,20 @@ fn check_frame(df: &DataFrame, path: &Path, exp: &Json, what: &str) {
         let exp_values = e["values"].as_array().unwrap();
         if unique {
             let got: Vec<Json> = rows.iter().map(|r| r[&key].clone()).collect();
-            assert!(same(&Json::Array(got.clone()), &e["values"]), "{w}: rows {got:?} vs {exp_values:?}");
-            assert!(same(&Json::Array(columns[&key].clone()), &e["values"]), "{w}: columns");
+            assert!(
+                same(&Json::Array(got.clone()), &e["values"]),
+                "{w}: rows {got:?} vs {exp_values:?}"
+            );
+            assert!(
+                same(&Json::Array(columns[&key].clone()), &e["values"]),
+                "{w}: columns"
+            );
         }
         let got: Vec<Json> = df.column_as(&key).unwrap();
-        assert!(same(&Json::Array(got.clone()), &e["values"]), "{w}: column_as {got:?} vs {exp_values:?}");
+        assert!(
+            same(&Json::Array(got.clone()), &e["values"]),
+            "{w}: column_as {got:?} vs {exp_values:?}"
+        );
         if let Some(ns) = e.get("ns") {
             let got: Vec<Option<i64>> = df.column_as(&key).unwrap();
             let exp_ns: Vec<Option<i64>> = serde_json::from_value(ns.clone()).unwrap();
@@ -146,11 +182,22 @@ fn check_series(p: &Pandas, exp: &Json, what: &str) {
         panic!("{what}: expected a Series, got a frame");
     };
     assert_eq!(label_json(s.name()), exp["name"], "{what}: name");
-    assert_eq!(s.data().dtype_name(), exp["dtype"].as_str().unwrap(), "{what}: dtype");
-    assert_eq!(s.data().null_count() as u64, exp["nulls"].as_u64().unwrap(), "{what}: nulls");
+    assert_eq!(
+        s.data().dtype_name(),
+        exp["dtype"].as_str().unwrap(),
+        "{what}: dtype"
+    );
+    assert_eq!(
+        s.data().null_count() as u64,
+        exp["nulls"].as_u64().unwrap(),
+        "{what}: nulls"
+    );
     check_index(s.index(), &exp["index"], what);
     let got: Vec<Json> = s.values_as().unwrap();
-    assert!(same(&Json::Array(got.clone()), &exp["values"]), "{what}: values {got:?}");
+    assert!(
+        same(&Json::Array(got.clone()), &exp["values"]),
+        "{what}: values {got:?}"
+    );
     if let Some(ns) = exp.get("ns") {
         let got: Vec<Option<i64>> = s.values_as().unwrap();
         let exp_ns: Vec<Option<i64>> = serde_json::from_value(ns.clone()).unwrap();
@@ -232,7 +279,11 @@ fn malformed_frames_are_errors() {
         assert!(err.offset().is_some(), "{}: {text} has no offset", h.file);
         // serde says the same.
         let e = serde_pickle_vm::from_file::<Vec<Json>, _>(&path).unwrap_err();
-        assert!(e.to_string().to_lowercase().contains(&h.error_contains), "{}: {e}", h.file);
+        assert!(
+            e.to_string().to_lowercase().contains(&h.error_contains),
+            "{}: {e}",
+            h.file
+        );
     }
 }
 
@@ -320,7 +371,10 @@ fn the_nan_rule_and_missing_values() {
         name: String,
     }
     let e = serde_pickle_vm::from_file::<Vec<StrictName>, _>(&f).unwrap_err();
-    assert_eq!(e.to_string(), "[\"name\"][4]: expected a string, found None (at byte 35)");
+    assert_eq!(
+        e.to_string(),
+        "[\"name\"][4]: expected a string, found None (at byte 35)"
+    );
     // Datetimes as nanoseconds since the epoch.
     #[derive(Deserialize)]
     struct Ts {
@@ -334,7 +388,15 @@ fn the_nan_rule_and_missing_values() {
 #[test]
 fn rows_as_tuples_and_columns_as_struct() {
     let f = fixture("v3", "mixed.p5.pkl");
-    type Row = (i64, Option<String>, f64, Option<String>, Option<String>, bool, Option<u8>);
+    type Row = (
+        i64,
+        Option<String>,
+        f64,
+        Option<String>,
+        Option<String>,
+        bool,
+        Option<u8>,
+    );
     let rows: Vec<Row> = serde_pickle_vm::from_file(&f).unwrap();
     assert_eq!(rows[2].1.as_deref(), Some("cé"));
     assert_eq!(rows[5].6, Some(6));
@@ -363,7 +425,10 @@ fn index_levels_are_fields_only_when_asked() {
     for v in ["v1", "v2", "v3"] {
         let rows: Vec<Row> = serde_pickle_vm::from_file(fixture(v, "multiindex.p5.pkl")).unwrap();
         assert_eq!(rows.len(), 5);
-        assert_eq!((rows[2].city.as_str(), rows[2].year, rows[2].pop), ("Paris", 2020, 2.1));
+        assert_eq!(
+            (rows[2].city.as_str(), rows[2].year, rows[2].pop),
+            ("Paris", 2020, 2.1)
+        );
         // A map of the row has the columns only.
         let maps: Vec<HashMap<String, Json>> =
             serde_pickle_vm::from_file(fixture(v, "multiindex.p5.pkl")).unwrap();
@@ -404,5 +469,61 @@ fn the_frame_api() {
     assert_eq!(df.shape(), (6, 7));
     assert_eq!(df.column_names()[3], "grade");
     let info = df.info();
-    assert!(info.contains(" 6   count   4 non-null      Int64"), "{info}");
+    assert!(
+        info.contains(" 6   count   4 non-null      Int64"),
+        "{info}"
+    );
+}
+
+#[test]
+fn the_scanner_calls_every_pandas_fixture_safe() {
+    use serde_pickle_vm::scan::{scan_bytes, Severity};
+    let mut n = 0;
+    for v in ["v1", "v2", "v3"] {
+        for entry in std::fs::read_dir(dir(v)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                continue;
+            }
+            let report = scan_bytes(&std::fs::read(&path).unwrap());
+            assert_eq!(report.severity(), Severity::Safe, "{}", path.display());
+            n += 1;
+        }
+    }
+    assert!(n > 100);
+}
+
+#[test]
+fn the_pandas_allow_list_loads_every_fixture() {
+    use serde_pickle_vm::{AllowList, Unpickler};
+    for v in ["v1", "v2", "v3"] {
+        for p in [
+            "mixed.p2.pkl",
+            "mixed.p5.pkl",
+            "arrow.p5.pkl",
+            "categorical.p5.pkl",
+            "nullable.p5.pkl",
+        ] {
+            let data = std::fs::read(fixture(v, p)).unwrap();
+            let graph = Unpickler::new()
+                .allow_globals(AllowList::pandas())
+                .load_slice(&data)
+                .unwrap_or_else(|e| panic!("{v}/{p}: {e}"));
+            Pandas::from_graph(&graph).unwrap();
+        }
+        // zoneinfo pickles a zone as `getattr(ZoneInfo, "_unpickle")(key, 1)`: allowing
+        // it is the user's call (the scanner follows the call and calls it safe).
+        let data = std::fs::read(fixture(v, "datetimes.p5.pkl")).unwrap();
+        let err = Unpickler::new()
+            .allow_globals(AllowList::pandas())
+            .load_slice(&data)
+            .unwrap_err();
+        assert!(err.to_string().contains("builtins.getattr"), "{err}");
+        let list = AllowList::pandas().with("builtins.getattr");
+        let graph = Unpickler::new()
+            .allow_globals(list)
+            .load_slice(&data)
+            .unwrap();
+        Pandas::from_graph(&graph).unwrap();
+    }
 }

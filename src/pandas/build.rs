@@ -360,13 +360,15 @@ fn frame(mgr: V<'_, '_>) -> Result<DataFrame> {
     for (c, (slot, name)) in slots.into_iter().zip(labels).enumerate() {
         match slot {
             Some(data) => columns.push(Column { name, data }),
-            None => return Err(bad(
-                mgr,
-                format!(
+            None => {
+                return Err(bad(
+                    mgr,
+                    format!(
                     "block placements do not cover the columns: column {c} ({:?}) is in no block",
                     name.to_string()
                 ),
-            )),
+                ))
+            }
         }
     }
     let column_names = (col_index.levels.len() > 1 || col_index.levels[0].name != Label::None)
@@ -622,7 +624,13 @@ fn take(cats: &Data, codes: &[i64], at: V<'_, '_>) -> Result<Data> {
     let weight: u64 = match cats.values() {
         Values::Str(s) => codes
             .iter()
-            .map(|&c| 8 + if c >= 0 { s.get(c as usize).map_or(0, str::len) as u64 } else { 0 })
+            .map(|&c| {
+                8 + if c >= 0 {
+                    s.get(c as usize).map_or(0, str::len) as u64
+                } else {
+                    0
+                }
+            })
             .sum(),
         Values::Object(_) => codes.len() as u64 * 64,
         _ => codes.len() as u64 * 16,

@@ -964,6 +964,9 @@ impl<'de> IntoDeserializer<'de, Error> for CellValue<'_, '_> {
 }
 
 /// A column's values as `Vec<T>`.
-pub(crate) fn column_as<T: serde::de::DeserializeOwned>(c: &Column, budget: &Budget<'_>) -> Result<Vec<T>> {
+pub(crate) fn column_as<T: serde::de::DeserializeOwned>(
+    c: &Column,
+    budget: &Budget<'_>,
+) -> Result<Vec<T>> {
     <Vec<T> as serde::Deserialize>::deserialize(ColumnDe { col: c, budget })
 }

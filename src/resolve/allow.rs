@@ -132,6 +132,114 @@ pub(crate) static NUMPY: &[&str] = &[
     "sklearn.externals.joblib.numpy_pickle_compat.ZNDArrayWrapper",
 ];
 
+/// pandas DataFrames and Series as pandas 1.5, 2.x and 3.x pickle them: the frame and
+/// Series classes, block managers and blocks, indexes, the array and dtype classes, the
+/// pyarrow array restore functions, and the time zones of tz-aware columns (zoneinfo,
+/// pytz). Only constructors of data: pandas' readers (`read_pickle`, `read_csv`, …),
+/// `eval` and `io` stay out.
+pub(crate) static PANDAS: &[&str] = &[
+    "pandas.ArrowDtype",
+    "pandas.BooleanDtype",
+    "pandas.Categorical",
+    "pandas.CategoricalDtype",
+    "pandas.CategoricalIndex",
+    "pandas.DataFrame",
+    "pandas.DatetimeIndex",
+    "pandas.DatetimeTZDtype",
+    "pandas.Float32Dtype",
+    "pandas.Float64Dtype",
+    "pandas.Index",
+    "pandas.Int16Dtype",
+    "pandas.Int32Dtype",
+    "pandas.Int64Dtype",
+    "pandas.Int8Dtype",
+    "pandas.MultiIndex",
+    "pandas.NA",
+    "pandas.RangeIndex",
+    "pandas.Series",
+    "pandas.StringDtype",
+    "pandas.TimedeltaIndex",
+    "pandas.UInt16Dtype",
+    "pandas.UInt32Dtype",
+    "pandas.UInt64Dtype",
+    "pandas.UInt8Dtype",
+    "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked",
+    "pandas._libs.internals._unpickle_block",
+    "pandas._libs.internals.new_block",
+    "pandas._libs.missing.NA",
+    "pandas._libs.missing.NAType",
+    "pandas._libs.tslibs.nattype.__nat_unpickle",
+    "pandas._libs.tslibs.offsets.*",
+    "pandas._libs.tslibs.offsets.Day",
+    "pandas._libs.tslibs.offsets.Hour",
+    "pandas._libs.tslibs.timedeltas._timedelta_unpickle",
+    "pandas._libs.tslibs.timestamps._unpickle_timestamp",
+    "pandas.arrays.ArrowExtensionArray",
+    "pandas.arrays.ArrowStringArray",
+    "pandas.arrays.BooleanArray",
+    "pandas.arrays.DatetimeArray",
+    "pandas.arrays.FloatingArray",
+    "pandas.arrays.IntegerArray",
+    "pandas.arrays.NumpyExtensionArray",
+    "pandas.arrays.StringArray",
+    "pandas.arrays.TimedeltaArray",
+    "pandas.core.arrays.arrow.array.ArrowExtensionArray",
+    "pandas.core.arrays.arrow.dtype.ArrowDtype",
+    "pandas.core.arrays.boolean.BooleanArray",
+    "pandas.core.arrays.boolean.BooleanDtype",
+    "pandas.core.arrays.categorical.Categorical",
+    "pandas.core.arrays.datetimes.DatetimeArray",
+    "pandas.core.arrays.floating.Float32Dtype",
+    "pandas.core.arrays.floating.Float64Dtype",
+    "pandas.core.arrays.floating.FloatingArray",
+    "pandas.core.arrays.integer.Int16Dtype",
+    "pandas.core.arrays.integer.Int32Dtype",
+    "pandas.core.arrays.integer.Int64Dtype",
+    "pandas.core.arrays.integer.Int8Dtype",
+    "pandas.core.arrays.integer.IntegerArray",
+    "pandas.core.arrays.integer.UInt16Dtype",
+    "pandas.core.arrays.integer.UInt32Dtype",
+    "pandas.core.arrays.integer.UInt64Dtype",
+    "pandas.core.arrays.integer.UInt8Dtype",
+    "pandas.core.arrays.numpy_.NumpyExtensionArray",
+    "pandas.core.arrays.numpy_.PandasArray",
+    "pandas.core.arrays.string_.StringArray",
+    "pandas.core.arrays.string_.StringDtype",
+    "pandas.core.arrays.string_arrow.ArrowStringArray",
+    "pandas.core.arrays.string_arrow.ArrowStringArrayNumpySemantics",
+    "pandas.core.arrays.timedeltas.TimedeltaArray",
+    "pandas.core.dtypes.dtypes.ArrowDtype",
+    "pandas.core.dtypes.dtypes.CategoricalDtype",
+    "pandas.core.dtypes.dtypes.DatetimeTZDtype",
+    "pandas.core.frame.DataFrame",
+    "pandas.core.indexes.base.Index",
+    "pandas.core.indexes.base._new_Index",
+    "pandas.core.indexes.category.CategoricalIndex",
+    "pandas.core.indexes.datetimes.DatetimeIndex",
+    "pandas.core.indexes.datetimes._new_DatetimeIndex",
+    "pandas.core.indexes.multi.MultiIndex",
+    "pandas.core.indexes.numeric.Float64Index",
+    "pandas.core.indexes.numeric.Int64Index",
+    "pandas.core.indexes.numeric.UInt64Index",
+    "pandas.core.indexes.range.RangeIndex",
+    "pandas.core.indexes.timedeltas.TimedeltaIndex",
+    "pandas.core.internals.managers.BlockManager",
+    "pandas.core.internals.managers.SingleBlockManager",
+    "pandas.core.series.Series",
+    "pyarrow.lib._restore_array",
+    "pyarrow.lib.chunked_array",
+    "pyarrow.lib.dictionary",
+    "pyarrow.lib.duration",
+    "pyarrow.lib.py_buffer",
+    "pyarrow.lib.timestamp",
+    "pyarrow.lib.type_for_alias",
+    "pytz.FixedOffset",
+    "pytz._UTC",
+    "pytz._p",
+    "zoneinfo.ZoneInfo",
+    "zoneinfo.ZoneInfo._unpickle",
+];
+
 /// torch's scalar types, as `torch.<name>` globals (`torch.float32`, …).
 static TORCH_DTYPES: &[&str] = &[
     "float32",
@@ -277,6 +385,27 @@ impl AllowList {
         AllowList::new().extend(NUMPY.iter().copied())
     }
 
+    /// pandas DataFrames and Series as pandas 1.5–3.x write them (frames, block
+    /// managers, indexes, array and dtype classes, pyarrow arrays, zoneinfo and pytz time
+    /// zones), plus [`data`](Self::data) and [`numpy`](Self::numpy). zoneinfo pickles
+    /// a zone as `getattr(ZoneInfo, "_unpickle")(key, 1)`: frames with zoneinfo time
+    /// zones (pandas 3's default) also need `.with("builtins.getattr")`, which this list
+    /// leaves to you (`pickle-vm scan` follows such a getattr and calls it safe).
+    ///
+    /// ```
+    /// use serde_pickle_vm::AllowList;
+    /// let list = AllowList::pandas();
+    /// assert!(list.allows("pandas.core.frame", "DataFrame"));
+    /// assert!(list.allows("pyarrow.lib", "_restore_array"));
+    /// assert!(list.allows("numpy", "ndarray"));
+    /// assert!(!list.allows("pandas", "read_pickle"));
+    /// ```
+    pub fn pandas() -> Self {
+        AllowList::data()
+            .extend(NUMPY.iter().copied())
+            .extend(PANDAS.iter().copied())
+    }
+
     /// Adds one entry: `"module.name"` or `"module.*"`.
     ///
     /// ```
@@ -368,7 +497,7 @@ impl AllowList {
 /// ([`AllowList::torch`] is their union).
 pub(crate) fn is_known_data(module: &str, name: &str) -> bool {
     thread_local! {
-        static ALL: AllowList = AllowList::torch();
+        static ALL: AllowList = AllowList::torch().extend(PANDAS.iter().copied());
     }
     ALL.with(|l| l.allows(module, name))
 }

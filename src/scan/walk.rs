@@ -65,6 +65,9 @@ struct GlobalRef {
     /// `builtins.getattr`: harmless on a class with a plain name (how enum members and
     /// some descriptors pickle), dangerous anywhere else.
     getattr: bool,
+    /// Every call of this `getattr` reached a known constructor of data (and it was
+    /// called at least once).
+    getattr_safe: Option<bool>,
     /// `builtins.__import__` / `importlib.import_module`: the result is a module.
     import: bool,
     /// Put in a container or handed to a call: its use cannot be followed.
@@ -512,6 +515,7 @@ impl<'a> Walk<'a> {
             finding,
             path,
             getattr,
+            getattr_safe: None,
             import,
             escaped: false,
             bad_use: false,
@@ -601,6 +605,11 @@ impl<'a> Walk<'a> {
                 let mut sev = res.severity.max(Severity::Unknown);
                 if let Some(p) = &res.path {
                     sev = sev.max(classify::path(p));
+                    // A known constructor reached by a safe getattr (zoneinfo's
+                    // `getattr(ZoneInfo, "_unpickle")(key, 1)`).
+                    if res.severity == Severity::Safe && classify::path(p) == Severity::Safe {
+                        sev = Severity::Safe;
+                    }
                 }
                 (
                     sev,
@@ -705,6 +714,11 @@ impl<'a> Walk<'a> {
         let mut sev = base_sev.max(Severity::Unknown);
         if let Some(p) = &path {
             sev = sev.max(classify::path(p));
+            // A known constructor reached from a known class (`getattr(ZoneInfo,
+            // "_unpickle")`, how zoneinfo pickles a zone) is as safe as a global of it.
+            if base_sev == Severity::Safe && classify::path(p) == Severity::Safe && !dunder {
+                sev = Severity::Safe;
+            }
         }
         if dunder {
             sev = Severity::Dangerous;
@@ -712,6 +726,9 @@ impl<'a> Walk<'a> {
         if sev == Severity::Dangerous {
             self.globals[g].bad_use = true;
         }
+        let safe = sev == Severity::Safe;
+        let prev = self.globals[g].getattr_safe.unwrap_or(true);
+        self.globals[g].getattr_safe = Some(prev && safe);
         let detail = match &path {
             Some(p) => format!("reaches {p}"),
             None => format!("reaches .{attr} of {}", self.describe(obj)),
@@ -1125,6 +1142,11 @@ impl<'a> Walk<'a> {
                     "handed on where its calls cannot be followed".into()
                 };
             }
+            if g.getattr && !g.escaped && !g.bad_use && g.getattr_safe == Some(true) {
+                let f = &mut self.findings[g.finding];
+                f.severity = Severity::Safe;
+                f.detail = "reaches only known constructors of data".into();
+            }
             if g.import && g.escaped {
                 self.findings[g.finding].detail = "handed on as a value".into();
             }
@@ -1364,6 +1386,7 @@ impl<'a> Walk<'a> {
                             finding,
                             path: "<computed global>".into(),
                             getattr: false,
+                            getattr_safe: None,
                             import: false,
                             escaped: false,
                             bad_use: false,
