@@ -71,6 +71,7 @@ impl<'de> de::Deserializer<'de> for FrameDe<'_, '_> {
                 df,
                 row: 0,
                 budget: self.budget,
+                plans: Plans::default(),
             }),
             Pandas::Series(s) => visitor.visit_seq(Cells {
                 data: &s.column.data,
@@ -238,6 +239,36 @@ struct Rows<'a, 'b> {
     df: &'a DataFrame,
     row: usize,
     budget: &'a Budget<'b>,
+    plans: Plans<'a>,
+}
+
+/// Which column each key of a row is: worked out for the first row, kept for the rest
+/// (the struct's field list, and the column keys of a map).
+#[derive(Default)]
+struct Plans<'a> {
+    /// The field list it was made for (its address: serde hands the same static slice
+    /// for every row) and the fields found.
+    fields: std::cell::RefCell<Option<(usize, Rc<[(&'static str, &'a Column)]>)>>,
+    keys: std::cell::RefCell<Option<Rc<[(String, &'a Column)]>>>,
+}
+
+type Rc<T> = std::rc::Rc<T>;
+
+/// A key of a row map: a field name, or a column's key.
+trait RowKey {
+    fn text(&self) -> &str;
+}
+
+impl RowKey for (&'static str, &Column) {
+    fn text(&self) -> &str {
+        self.0
+    }
+}
+
+impl RowKey for (String, &Column) {
+    fn text(&self) -> &str {
+        &self.0
+    }
 }
 
 impl<'de> de::SeqAccess<'de> for Rows<'_, '_> {
@@ -253,6 +284,7 @@ impl<'de> de::SeqAccess<'de> for Rows<'_, '_> {
             df: self.df,
             row: r,
             budget: self.budget,
+            plans: &self.plans,
         })
         .map(Some)
     }
@@ -263,13 +295,14 @@ impl<'de> de::SeqAccess<'de> for Rows<'_, '_> {
 }
 
 /// One row: a struct or map by column name, or a tuple of its cells.
-struct RowDe<'a, 'b> {
+struct RowDe<'p, 'a, 'b> {
     df: &'a DataFrame,
     row: usize,
     budget: &'a Budget<'b>,
+    plans: &'p Plans<'a>,
 }
 
-impl<'de> de::Deserializer<'de> for RowDe<'_, '_> {
+impl<'de> de::Deserializer<'de> for RowDe<'_, '_, '_> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -277,12 +310,18 @@ impl<'de> de::Deserializer<'de> for RowDe<'_, '_> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let entries: Vec<(String, &Column)> = self
-            .df
-            .columns
-            .iter()
-            .map(|c| (c.name.key().unwrap_or_else(|| c.name.to_string()), c))
-            .collect();
+        let entries = self
+            .plans
+            .keys
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                self.df
+                    .columns
+                    .iter()
+                    .map(|c| (c.name.key().unwrap_or_else(|| c.name.to_string()), c))
+                    .collect()
+            })
+            .clone();
         visitor.visit_map(RowMap {
             entries,
             at: 0,
@@ -297,10 +336,21 @@ impl<'de> de::Deserializer<'de> for RowDe<'_, '_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        let entries: Vec<(String, &Column)> = fields
-            .iter()
-            .filter_map(|f| find(self.df, f).map(|c| (f.to_string(), c)))
-            .collect();
+        let id = fields.as_ptr() as usize;
+        let entries = {
+            let mut plan = self.plans.fields.borrow_mut();
+            match &*plan {
+                Some((at, e)) if *at == id => e.clone(),
+                _ => {
+                    let e: Rc<[(&'static str, &Column)]> = fields
+                        .iter()
+                        .filter_map(|f| find(self.df, f).map(|c| (*f, c)))
+                        .collect();
+                    *plan = Some((id, e.clone()));
+                    e
+                }
+            }
+        };
         visitor.visit_map(RowMap {
             entries,
             at: 0,
@@ -353,25 +403,28 @@ impl<'de> de::Deserializer<'de> for RowDe<'_, '_> {
     }
 }
 
-struct RowMap<'a, 'b> {
-    entries: Vec<(String, &'a Column)>,
+struct RowMap<'a, 'b, K> {
+    entries: Rc<[(K, &'a Column)]>,
     at: usize,
     row: usize,
     budget: &'a Budget<'b>,
 }
 
-impl<'de> de::MapAccess<'de> for RowMap<'_, '_> {
+impl<'de, K> de::MapAccess<'de> for RowMap<'_, '_, K>
+where
+    for<'c> (K, &'c Column): RowKey,
+{
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+    fn next_key_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>> {
         match self.entries.get(self.at) {
-            Some((k, _)) => seed.deserialize(k.as_str().into_deserializer()).map(Some),
+            Some(e) => seed.deserialize(e.text().into_deserializer()).map(Some),
             None => Ok(None),
         }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        let (_, c) = self.entries[self.at];
+        let c = self.entries[self.at].1;
         self.at += 1;
         let cell = CellDe {
             data: &c.data,

@@ -1,0 +1,42 @@
+//! Times reading a pickled frame: the rebuild (`pandas::read_pickle`) and serde into
+//! rows, for `benches/compare.py`.
+//!
+//! ```text
+//! cargo run --release --example pandas_rows_bench -- frame.pkl
+//! ```
+use serde::Deserialize;
+use std::time::Instant;
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Row {
+    id: i64,
+    score: Option<f64>,
+    name: Option<String>,
+    grade: Option<String>,
+    ts: Option<i64>,
+    flag: bool,
+    count: Option<i64>,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: pandas_rows_bench FILE")?;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let p = serde_pickle_vm::pandas::read_pickle(&path)?;
+        let t1 = t.elapsed();
+        drop(p);
+        let t = Instant::now();
+        let rows: Vec<Row> = serde_pickle_vm::from_file(&path)?;
+        let t2 = t.elapsed();
+        println!(
+            "read_pickle {:.1} ms, rows {:.1} ms ({} rows)",
+            t1.as_secs_f64() * 1e3,
+            t2.as_secs_f64() * 1e3,
+            rows.len()
+        );
+    }
+    Ok(())
+}
