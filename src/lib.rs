@@ -10,7 +10,10 @@
 //! - deserialize it into your own types with serde ([`from_slice`], [`from_reader`]),
 //! - render it as JSON ([`json`]) or disassemble the bytes ([`dis`]),
 //! - open PyTorch checkpoints and numpy arrays as typed tensors (`torch`, `numpy`
-//!   features).
+//!   features),
+//! - read pickled pandas DataFrames and Series as rows or columns ([`pandas`], feature
+//!   `pandas`), and write them as Parquet, Arrow IPC or CSV (features `arrow`,
+//!   `parquet`).
 //!
 //! ```
 //! // {'a': [1, 2.5, 'x']} written by CPython with protocol 4
@@ -87,8 +90,31 @@
 //! | `datetime64`, `timedelta64` array | `i64` counts of the dtype's unit ([`NpDtype::unit`](array::NpDtype::unit)) | NaT is `i64::MIN`, and `None` for `Option<i64>` |
 //! | object array (`dtype=object`) | seq (nested for n-d) of its Python values | walked like any value: budgets and cycle checks apply |
 //! | torch tensor in a graph (a checkpoint's) | as a numeric numpy array | |
+//! | pandas `DataFrame` (feature `pandas`) | seq of rows: structs (fields by column name; an index level only when a field asks for it by its name, or `index`), maps (column → value), tuples (cells in column order); into a map or struct: its columns (`HashMap<String, Vec<T>>`, a struct of `Vec`s) | any: a seq of row maps. An empty frame is an empty seq |
+//! | pandas `Series` | seq of its values; into a map: index label → value | |
+//! | a cell of a frame | numbers, bools, strings as such; categoricals as their category; datetimes as ISO 8601 text (`Timestamp.isoformat()`) into strings and `i64` nanoseconds since the epoch into integers; timedeltas as `i64` nanoseconds | missing values (`None`, NaN, `pd.NA`, `NaT`, code −1) are `None` in `Option<T>` and an error into `T`, except a NaN of a float64 column, which is NaN in `f64`; any: null |
 //!
 //! `IgnoredAny` skips any value without walking it.
+//!
+//! A pickled DataFrame reads as rows, the way a CSV would; errors name the column and
+//! the row (`["score"][17]: expected f64, found None`). See [`pandas`] for the frame
+//! itself (shape, index, dtypes, `info()`) and the columnar writers.
+//!
+//! ```no_run
+//! # #[cfg(feature = "pandas")] {
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct Row {
+//!     id: i64,
+//!     name: Option<String>,
+//!     score: f64,          // NaN where pandas has NaN
+//!     ts: Option<String>,  // "2021-01-15T12:00:00+00:00"
+//! }
+//! let rows: Vec<Row> = serde_pickle_vm::from_file("frame.pkl.gz")?;
+//! # }
+//! # Ok::<(), serde_pickle_vm::Error>(())
+//! ```
 //!
 //! A numpy array is one kind of thing with a torch tensor: a numeric array deserializes
 //! into `Tensor`/`TensorOf<T>`, and both into `Vec`s and (feature `ndarray`) ndarray's

@@ -527,3 +527,56 @@ fn the_pandas_allow_list_loads_every_fixture() {
         Pandas::from_graph(&graph).unwrap();
     }
 }
+
+#[test]
+fn frames_inside_other_values() {
+    let f = dir("extra").join("nested.pkl");
+    #[derive(Deserialize)]
+    struct Meta {
+        rows: usize,
+    }
+    #[derive(Deserialize)]
+    struct Nested {
+        train: Vec<Mixed>,
+        test: Vec<HashMap<String, Json>>,
+        meta: Meta,
+        score: Vec<Option<f64>>,
+    }
+    let n: Nested = serde_pickle_vm::from_file(&f).unwrap();
+    assert_eq!(n.train.len(), n.meta.rows);
+    assert_eq!(n.test.len(), 2);
+    assert_eq!(n.test[1]["name"], "bob");
+    assert_eq!(n.score[1], None);
+    // An error inside a nested frame: the path goes through the dict key.
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Strict {
+        count: u8,
+    }
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Outer {
+        train: Vec<Strict>,
+    }
+    let e = serde_pickle_vm::from_file::<Outer, _>(&f).unwrap_err();
+    assert_eq!(e.path(), Some("train[\"count\"][1]"), "{e}");
+}
+
+#[test]
+fn unsupported_column_kinds_are_errors_naming_them() {
+    let d = dir("extra");
+    let m = read_json(&d.join("manifest.json"));
+    let mut n = 0;
+    for f in m["files"].as_array().unwrap() {
+        let Some(want) = f["error_contains"].as_str() else {
+            continue;
+        };
+        let path = d.join(f["file"].as_str().unwrap());
+        let e = read_pickle(&path).unwrap_err();
+        let text = e.to_string();
+        assert!(text.to_lowercase().contains(want), "{}: {text}", path.display());
+        assert_eq!(e.kind(), serde_pickle_vm::ErrorKind::Unsupported, "{text}");
+        n += 1;
+    }
+    assert_eq!(n, 4);
+}

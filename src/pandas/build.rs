@@ -321,7 +321,11 @@ fn frame(mgr: V<'_, '_>) -> Result<DataFrame> {
                 .iter()
                 .map(|&c| format!("{:?}", labels[c].to_string()))
                 .collect();
-            e.note(&format!(" (in block {bi}, columns {})", names.join(", ")))
+            if names.len() == 1 {
+                e.note(&format!(" (column {}, block {bi})", names[0]))
+            } else {
+                e.note(&format!(" (columns {}, block {bi})", names.join(", ")))
+            }
         })?;
         if datas.len() != place.len() {
             return Err(bad(
@@ -1095,6 +1099,12 @@ pub(crate) fn array(v: V<'_, '_>, ncols: usize) -> Result<Vec<Data>> {
         ));
     }
     let one = |d: Data| Ok(vec![d]);
+    if name.contains("Interval") {
+        return Err(unsupported(
+            v,
+            "pandas interval columns (IntervalArray) are not supported",
+        ));
+    }
     match name {
         "__pyx_unpickle_NDArrayBacked" => {
             let a = args(v);
