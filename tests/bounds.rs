@@ -426,3 +426,23 @@ fn compression_bombs_allocate_what_the_limit_allows() {
         }
     }
 }
+
+/// pandas frames: the rebuild of every fixture frame and of the bombs stays within a
+/// small multiple of the input (each shared value copied counts against the budget of
+/// 64 × the input + 64 MiB, so a bomb is refused well before that).
+#[cfg(feature = "pandas")]
+#[test]
+fn pandas_rebuilds_are_bounded() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pandas");
+    for name in ["extra/bomb_shared_blocks.pkl", "extra/bomb_category.pkl", "v3/mixed.p5.pkl"] {
+        let data = std::fs::read(root.join(name)).unwrap();
+        let graph = serde_pickle_vm::load_slice(&data).unwrap();
+        let (_, usage) = measure(|| serde_pickle_vm::pandas::Pandas::from_graph(&graph));
+        let bound = 64 * data.len() + 64 * MIB;
+        assert!(usage.peak <= bound, "{name}: peak {} > {bound}", usage.peak);
+        let (_, usage) = measure(|| {
+            serde_pickle_vm::from_slice::<Vec<std::collections::HashMap<String, String>>>(&data)
+        });
+        assert!(usage.peak <= 2 * bound, "{name}: serde peak {}", usage.peak);
+    }
+}
