@@ -438,7 +438,8 @@ fn pandas_rebuilds_are_bounded() {
         let data = std::fs::read(root.join(name)).unwrap();
         let graph = serde_pickle_vm::load_slice(&data).unwrap();
         let (_, usage) = measure(|| serde_pickle_vm::pandas::Pandas::from_graph(&graph));
-        let bound = 64 * data.len() + 64 * MIB;
+        // The budget, plus what the values' containers cost beyond their bytes.
+        let bound = 64 * data.len() + 80 * MIB;
         assert!(usage.peak <= bound, "{name}: peak {} > {bound}", usage.peak);
         let (_, usage) = measure(|| {
             serde_pickle_vm::from_slice::<Vec<std::collections::HashMap<String, String>>>(&data)
