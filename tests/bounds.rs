@@ -434,7 +434,11 @@ fn compression_bombs_allocate_what_the_limit_allows() {
 #[test]
 fn pandas_rebuilds_are_bounded() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pandas");
-    for name in ["extra/bomb_shared_blocks.pkl", "extra/bomb_category.pkl", "v3/mixed.p5.pkl"] {
+    for name in [
+        "extra/bomb_shared_blocks.pkl",
+        "extra/bomb_category.pkl",
+        "v3/mixed.p5.pkl",
+    ] {
         let data = std::fs::read(root.join(name)).unwrap();
         let graph = serde_pickle_vm::load_slice(&data).unwrap();
         let (_, usage) = measure(|| serde_pickle_vm::pandas::Pandas::from_graph(&graph));

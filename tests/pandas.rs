@@ -577,7 +577,11 @@ fn unsupported_column_kinds_are_errors_naming_them() {
         let path = d.join(f["file"].as_str().unwrap());
         let e = read_pickle(&path).unwrap_err();
         let text = e.to_string();
-        assert!(text.to_lowercase().contains(want), "{}: {text}", path.display());
+        assert!(
+            text.to_lowercase().contains(want),
+            "{}: {text}",
+            path.display()
+        );
         assert_eq!(e.kind(), serde_pickle_vm::ErrorKind::Unsupported, "{text}");
         n += 1;
     }
@@ -596,8 +600,9 @@ fn bombs_are_refused_not_materialized() {
     let p = read_pickle(d.join("bomb_category.pkl")).unwrap();
     let Pandas::DataFrame(df) = &p else { panic!() };
     assert_eq!(df.len(), 1 << 16);
-    let e = serde_pickle_vm::from_file::<Vec<HashMap<String, String>>, _>(d.join("bomb_category.pkl"))
-        .unwrap_err();
+    let e =
+        serde_pickle_vm::from_file::<Vec<HashMap<String, String>>, _>(d.join("bomb_category.pkl"))
+            .unwrap_err();
     assert_eq!(e.kind(), serde_pickle_vm::ErrorKind::Limit, "{e}");
     assert!(e.to_string().contains("expansion limit"), "{e}");
     // Its codes alone are fine.

@@ -116,7 +116,7 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
         let budget = crate::pandas::Budget::new(Some(&charge));
         f(
             crate::pandas::FrameDe {
-                pandas: &p,
+                pandas: (&p).into(),
                 budget: &budget,
             },
             visitor,

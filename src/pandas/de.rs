@@ -41,9 +41,25 @@ macro_rules! wrong_fn {
     };
 }
 
+/// A borrowed DataFrame or Series.
+#[derive(Clone, Copy)]
+pub(crate) enum PRef<'a> {
+    Frame(&'a DataFrame),
+    Series(&'a Series),
+}
+
+impl<'a> From<&'a Pandas> for PRef<'a> {
+    fn from(p: &'a Pandas) -> Self {
+        match p {
+            Pandas::DataFrame(df) => PRef::Frame(df),
+            Pandas::Series(s) => PRef::Series(s),
+        }
+    }
+}
+
 /// A DataFrame or Series as a deserializer.
 pub(crate) struct FrameDe<'a, 'b> {
-    pub(crate) pandas: &'a Pandas,
+    pub(crate) pandas: PRef<'a>,
     pub(crate) budget: &'a Budget<'b>,
 }
 
@@ -67,13 +83,13 @@ impl<'de> de::Deserializer<'de> for FrameDe<'_, '_> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.pandas {
-            Pandas::DataFrame(df) => visitor.visit_seq(Rows {
+            PRef::Frame(df) => visitor.visit_seq(Rows {
                 df,
                 row: 0,
                 budget: self.budget,
                 plans: Plans::default(),
             }),
-            Pandas::Series(s) => visitor.visit_seq(Cells {
+            PRef::Series(s) => visitor.visit_seq(Cells {
                 data: &s.column.data,
                 name: &s.column.name,
                 row: 0,
@@ -97,7 +113,7 @@ impl<'de> de::Deserializer<'de> for FrameDe<'_, '_> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.pandas {
-            Pandas::DataFrame(df) => {
+            PRef::Frame(df) => {
                 let entries: Vec<(String, &Column)> = df
                     .columns
                     .iter()
@@ -109,7 +125,7 @@ impl<'de> de::Deserializer<'de> for FrameDe<'_, '_> {
                     budget: self.budget,
                 })
             }
-            Pandas::Series(s) => visitor.visit_map(SeriesMap {
+            PRef::Series(s) => visitor.visit_map(SeriesMap {
                 s,
                 row: 0,
                 budget: self.budget,
@@ -124,7 +140,7 @@ impl<'de> de::Deserializer<'de> for FrameDe<'_, '_> {
         visitor: V,
     ) -> Result<V::Value> {
         match self.pandas {
-            Pandas::DataFrame(df) => {
+            PRef::Frame(df) => {
                 let mut entries: Vec<(String, &Column)> = Vec::new();
                 for f in fields {
                     if let Some(c) = find(df, f) {
@@ -137,7 +153,7 @@ impl<'de> de::Deserializer<'de> for FrameDe<'_, '_> {
                     budget: self.budget,
                 })
             }
-            Pandas::Series(_) => self.deserialize_map(visitor),
+            PRef::Series(_) => self.deserialize_map(visitor),
         }
     }
 
@@ -202,11 +218,11 @@ impl<'de> de::Deserializer<'de> for FrameDe<'_, '_> {
 impl FrameDe<'_, '_> {
     fn wrong(&self, exp: &dyn Expected) -> Error {
         let what = match self.pandas {
-            Pandas::DataFrame(df) => {
+            PRef::Frame(df) => {
                 let (r, c) = df.shape();
                 format!("a pandas DataFrame of {r} rows and {c} columns")
             }
-            Pandas::Series(s) => format!("a pandas Series of {} values", s.len()),
+            PRef::Series(s) => format!("a pandas Series of {} values", s.len()),
         };
         invalid(&what, exp)
     }

@@ -772,8 +772,11 @@ impl DataFrame {
     /// Deserializes the frame into `T` as [`from_slice`](crate::from_slice) would: a
     /// `Vec` of row structs, a struct or map of columns.
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        let p = Pandas::DataFrame(self.clone());
-        p.deserialize()
+        let budget = Budget::new(None);
+        T::deserialize(FrameDe {
+            pandas: de::PRef::Frame(self),
+            budget: &budget,
+        })
     }
 
     /// One column's values as `Vec<T>` (by label, see [`column`](Self::column); an
@@ -861,7 +864,7 @@ impl Pandas {
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         let budget = Budget::new(None);
         T::deserialize(FrameDe {
-            pandas: self,
+            pandas: self.into(),
             budget: &budget,
         })
     }
