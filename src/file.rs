@@ -266,6 +266,16 @@ pub fn from_file_with<T: DeserializeOwned, P: AsRef<Path>>(
     )
 }
 
+/// Reads a file (any format of [`load_file`]) and hands its graph, borrowed from the
+/// file's bytes (no copy into an owned graph), to `f`.
+pub(crate) fn with_graph<T>(
+    path: &Path,
+    options: &FileOptions,
+    f: impl for<'a> FnOnce(&Graph<'a>) -> Result<T>,
+) -> Result<T> {
+    with_file(path, options, Box::new(move |graph, _| f(&graph)))
+}
+
 /// [`load_bytes`] and deserializes a `T` from it.
 pub fn from_bytes<T: DeserializeOwned>(data: &[u8]) -> Result<T> {
     let options = FileOptions::default();

@@ -881,8 +881,11 @@ impl Pandas {
 /// Reads a pickled DataFrame or Series from a file: any format
 /// [`load_file`](crate::load_file) reads, compressed ones included.
 pub fn read_pickle(path: impl AsRef<std::path::Path>) -> Result<Pandas> {
-    let loaded = crate::file::load_file(path)?;
-    Pandas::from_graph(&loaded.graph)
+    crate::file::with_graph(
+        path.as_ref(),
+        &crate::file::FileOptions::default(),
+        Pandas::from_graph,
+    )
 }
 
 /// Reads a pickled DataFrame or Series from bytes (compressed ones are inflated).
