@@ -20,7 +20,9 @@ struct Row {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: pandas_rows_bench FILE")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: pandas_rows_bench FILE")?;
     for _ in 0..3 {
         let t = Instant::now();
         let loaded = serde_pickle_vm::load_file(&path)?;

@@ -261,8 +261,7 @@ fn placement(p: V<'_, '_>, ncols: usize) -> Result<Vec<usize>> {
         }
         pos
     } else if let Some(Emulated::NdArray(a)) = p.as_emulated() {
-        let ints = int_values(a).ok_or_else(|| bad(p, "a block placement array is not of ints"))?;
-        ints
+        int_values(a).ok_or_else(|| bad(p, "a block placement array is not of ints"))?
     } else if p.seq().is_some() {
         p.iter()
             .map(|x| {
@@ -971,6 +970,20 @@ pub(crate) fn cell(v: V<'_, '_>, depth: usize) -> Cell {
                         'T',
                     )),
                     None => Cell::Other("Timestamp".into()),
+                }
+            }
+            // `Timedelta` in an object column: `_timedelta_unpickle(value, reso)`.
+            Some((_, "_timedelta_unpickle")) => {
+                let a = args(v);
+                match a.first().and_then(|x| x.as_i64()) {
+                    Some(n) => {
+                        let unit = reso_unit(a.get(1).and_then(|x| x.as_i64()));
+                        match super::time::to_nanos(n, &unit) {
+                            Some(ns) => Cell::Nanos(ns),
+                            None => Cell::Other("Timedelta".into()),
+                        }
+                    }
+                    None => Cell::Other("Timedelta".into()),
                 }
             }
             Some((m, n)) => Cell::Other(format!("{m}.{n}")),

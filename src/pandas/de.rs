@@ -264,11 +264,15 @@ struct Rows<'a, 'b> {
 struct Plans<'a> {
     /// The field list it was made for (its address: serde hands the same static slice
     /// for every row) and the fields found.
-    fields: std::cell::RefCell<Option<(usize, Rc<[(&'static str, &'a Column)]>)>>,
-    keys: std::cell::RefCell<Option<Rc<[(String, &'a Column)]>>>,
+    fields: std::cell::RefCell<Option<(usize, FieldPlan<'a>)>>,
+    keys: std::cell::RefCell<Option<KeyPlan<'a>>>,
 }
 
 type Rc<T> = std::rc::Rc<T>;
+/// The columns of a struct's fields, in field order (fields without a column left out).
+type FieldPlan<'a> = Rc<[(&'static str, &'a Column)]>;
+/// Every column under its key.
+type KeyPlan<'a> = Rc<[(String, &'a Column)]>;
 
 /// A key of a row map: a field name, or a column's key.
 trait RowKey {
@@ -358,7 +362,7 @@ impl<'de> de::Deserializer<'de> for RowDe<'_, '_, '_> {
             match &*plan {
                 Some((at, e)) if *at == id => e.clone(),
                 _ => {
-                    let e: Rc<[(&'static str, &Column)]> = fields
+                    let e: FieldPlan<'_> = fields
                         .iter()
                         .filter_map(|f| find(self.df, f).map(|c| (*f, c)))
                         .collect();
