@@ -268,6 +268,7 @@ pub fn from_file_with<T: DeserializeOwned, P: AsRef<Path>>(
 
 /// Reads a file (any format of [`load_file`]) and hands its graph, borrowed from the
 /// file's bytes (no copy into an owned graph), to `f`.
+#[cfg(feature = "pandas")]
 pub(crate) fn with_graph<T>(
     path: &Path,
     options: &FileOptions,

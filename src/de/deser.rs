@@ -72,9 +72,9 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
 
     /// A pandas DataFrame or Series at this value, rebuilt (`None` for anything else).
     /// Only objects of a class named like pandas' get the closer look.
+    #[cfg(feature = "pandas")]
     #[inline]
     fn pandas(&self) -> Option<Result<crate::pandas::Pandas>> {
-        #[cfg(feature = "pandas")]
         {
             let Some(Node::Object(obj)) = self.v.node() else {
                 return None;
@@ -98,8 +98,6 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
                     .map_err(|e| locate(self.v, e)),
             )
         }
-        #[cfg(not(feature = "pandas"))]
-        None
     }
 
     /// Answers a request from a pandas frame or Series.

@@ -29,7 +29,9 @@ mod object;
 mod tensor;
 mod walk;
 
+#[cfg(feature = "pandas")]
 pub(crate) use deser::visit_pair as visit_complex;
+#[cfg(feature = "pandas")]
 pub(crate) use object::describe as describe_value;
 
 use crate::compress::Codec;

@@ -83,6 +83,7 @@ impl Walk {
 
     /// Counts `bytes` of text delivered from outside the graph (a pandas frame's
     /// strings) against the byte budget.
+    #[cfg(feature = "pandas")]
     pub(crate) fn charge_bytes(&self, bytes: u64) -> Result<()> {
         let left = self.bytes_left.get();
         if bytes > left {
