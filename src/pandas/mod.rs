@@ -46,13 +46,23 @@
 //! None`) into a plain `T` — with one exception: a NaN of a numpy float column is
 //! also a float, and reads into `f64`/`f32` as NaN.
 
+#[cfg(feature = "arrow")]
+mod arrow;
 mod build;
 mod de;
 mod info;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod pyarrow;
 mod time;
+mod write;
 
+#[cfg(feature = "arrow")]
+pub use arrow::write_ipc;
+#[cfg(feature = "parquet")]
+pub use parquet::write_parquet;
 pub use time::Tz;
+pub use write::WriteOptions;
 
 use crate::array::TimeUnit;
 use crate::error::{Error, ErrorKind, Result};
