@@ -185,18 +185,28 @@ fn placement(p: V<'_, '_>, ncols: usize) -> Result<Vec<usize>> {
         let start = g(0).unwrap_or(0);
         let stop = g(1).ok_or_else(|| bad(p, "a block placement slice has no stop"))?;
         let step = g(2).unwrap_or(1);
-        if step <= 0 || start < 0 || stop > ncols as i64 {
-            return Err(bad(
+        // Python's slice: the stop may lie past the last position it names
+        // (`slice(1, 11, 5)` is 1 and 6).
+        let outside = || {
+            bad(
                 p,
                 format!(
                     "block placement slice({start}, {stop}, {step}) is outside the frame's {ncols} columns"
                 ),
-            ));
+            )
+        };
+        if step <= 0 || start < 0 {
+            return Err(outside());
         }
-        (start..stop).step_by(step as usize).collect()
+        let pos: Vec<i64> = (start..stop.min(ncols as i64))
+            .step_by(step as usize)
+            .collect();
+        if pos.last().map_or(start, |l| l.saturating_add(step)) < stop {
+            return Err(outside());
+        }
+        pos
     } else if let Some(Emulated::NdArray(a)) = p.as_emulated() {
-        let ints = int_values(a).ok_or_else(|| bad(p, "a block placement array is not of ints"))?;
-        ints
+        int_values(a).ok_or_else(|| bad(p, "a block placement array is not of ints"))?
     } else if p.seq().is_some() {
         p.iter()
             .map(|x| {
@@ -294,13 +304,15 @@ fn frame(mgr: V<'_, '_>) -> Result<DataFrame> {
     for (c, (slot, name)) in slots.into_iter().zip(labels).enumerate() {
         match slot {
             Some(data) => columns.push(Column { name, data }),
-            None => return Err(bad(
-                mgr,
-                format!(
+            None => {
+                return Err(bad(
+                    mgr,
+                    format!(
                     "block placements do not cover the columns: column {c} ({:?}) is in no block",
                     name.to_string()
                 ),
-            )),
+                ))
+            }
         }
     }
     let column_names = (col_index.levels.len() > 1 || col_index.levels[0].name != Label::None)
@@ -421,9 +433,13 @@ fn label_at(d: &Data, r: usize) -> Label {
 pub(crate) fn index(v: V<'_, '_>) -> Result<Index> {
     let a = args(v);
     let (cls, d) = match (callable(v), a.as_slice()) {
-        (Some((_, "_new_Index" | "_new_DatetimeIndex" | "_new_PeriodIndex")), [cls, d, ..]) => {
-            (global(*cls).map(|g| g.1).unwrap_or(""), *d)
-        }
+        (
+            Some((
+                _,
+                "_new_Index" | "_new_DatetimeIndex" | "_new_TimedeltaIndex" | "_new_PeriodIndex",
+            )),
+            [cls, d, ..],
+        ) => (global(*cls).map(|g| g.1).unwrap_or(""), *d),
         _ => {
             return Err(bad(
                 v,
