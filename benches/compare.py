@@ -7,6 +7,7 @@
     python3 benches/compare.py --generate-only # only write target/bench-data/*.pkl
     python3 benches/compare.py --no-cargo      # reuse the last criterion results
     python3 benches/compare.py --torch-only    # only the torch section (--no-torch: skip it)
+    python3 benches/compare.py --pandas-only   # only pandas_convert_1m (--no-pandas: skip it)
 
 Steps: (1) write the workloads with CPython's pickle (protocol 5 by default) to
 target/bench-data/<name>.pkl (<name>.p<N>.pkl for other protocols), unless present;
@@ -20,6 +21,13 @@ The torch section (when torch is importable) writes a ~512 MiB float32 state dic
 (target/bench-data/torch_512m.pt), runs `cargo bench --bench torch`, times
 torch.load(weights_only=True) and torch.load(mmap=True) on it, and measures peak RSS of
 the mmap paths on both sides (examples/torch_bench_mem.rs).
+
+The pandas section (when pandas is importable), workload pandas_convert_1m: a 1M-row frame
+(int64, float64 with NaN, str, category, tz-aware datetime, bool, nullable Int64) pickled
+with `to_pickle` to target/bench-data/pandas_convert_1m.pkl; times the release binary's
+`pickle-vm convert FILE OUT.parquet` (a whole process: read, rebuild, write; CSV when the
+binary was built without parquet) against `pd.read_pickle(FILE).to_parquet(OUT)` (or
+`.to_csv(OUT)`) in this process, medians of a few runs each.
 """
 
 import argparse
@@ -409,6 +417,107 @@ def print_torch(t):
 
 
 
+# ----- pandas ---------------------------------------------------------------------------
+
+PANDAS_FILE = "pandas_convert_1m.pkl"
+PANDAS_ROWS = 1_000_000
+
+
+def have_pandas():
+    try:
+        import pandas  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def generate_pandas(data_dir, force=False):
+    path = data_dir / PANDAS_FILE
+    if path.exists() and not force:
+        return path
+    import numpy as np
+    import pandas as pd
+    n = PANDAS_ROWS
+    r = np.random.default_rng(7)
+    f = r.normal(size=n) * 1e3
+    f[r.random(n) < 0.1] = np.nan
+    ints = r.integers(-(2**40), 2**40, n)
+    df = pd.DataFrame({
+        "id": np.arange(n, dtype="int64"),
+        "value": f,
+        "name": [f"user_{i}" for i in r.integers(0, 50_000, n)],
+        "kind": pd.Categorical(np.array(["alpha", "beta", "gamma", "delta"])[r.integers(0, 4, n)]),
+        "when": pd.date_range("2024-01-01", periods=n, freq="17s", tz="Europe/Berlin"),
+        "flag": r.random(n) < 0.5,
+        "count": pd.array(np.where(r.random(n) < 0.05, None, ints), dtype="Int64"),
+    })
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    df.to_pickle(tmp)
+    tmp.replace(path)
+    print(f"wrote {path} ({path.stat().st_size / 2**20:.0f} MiB)", file=sys.stderr)
+    return path
+
+
+def pickle_vm_features():
+    """`cli`, with `parquet` when the source has the parquet writer."""
+    src = (ROOT / "src" / "pandas")
+    has = any("pub fn write_parquet" in p.read_text() for p in src.rglob("*.rs")) if src.exists() else False
+    return "cli,parquet" if has else "cli"
+
+
+def run_pandas(args, data_dir, tdir):
+    import pandas as pd
+    path = generate_pandas(data_dir, args.regenerate)
+    features = pickle_vm_features()
+    if not args.no_cargo:
+        cmd = ["cargo", "build", "--release", "--features", features, "--bin", "pickle-vm"]
+        print(f"$ {' '.join(cmd)}", file=sys.stderr)
+        subprocess.run(cmd, cwd=ROOT, check=True)
+    exe = tdir / "release" / "pickle-vm"
+    out_dir = data_dir / "pandas-out"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fmt = "parquet"
+    probe = subprocess.run([str(exe), "convert", str(path), str(out_dir / "ours.parquet"), "--force",
+                            "--quiet"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        if "without parquet" not in probe.stderr:
+            raise RuntimeError(f"pickle-vm convert failed: {probe.stderr.strip()}")
+        fmt = "csv"
+    runs = 3 if args.quick else 5
+    ours_out, py_out = out_dir / f"ours.{fmt}", out_dir / f"pandas.{fmt}"
+
+    def ours():
+        subprocess.run([str(exe), "convert", str(path), str(ours_out), "--force", "--quiet"],
+                       check=True)
+
+    def py():
+        df = pd.read_pickle(path)
+        if fmt == "parquet":
+            df.to_parquet(py_out)
+        else:
+            df.to_csv(py_out)
+
+    ours_ms = median_ms(ours, runs)
+    py_ms = median_ms(py, runs)
+    return {"workload": "pandas_convert_1m", "format": fmt, "pickle_mib": path.stat().st_size / 2**20,
+            "out_mib": ours_out.stat().st_size / 2**20, "ours_ms": ours_ms, "pandas_ms": py_ms,
+            "runs": runs, "pandas": pd.__version__, "features": features}
+
+
+def print_pandas(p):
+    print()
+    print(f"pandas {p['pandas']}: `pickle-vm convert FILE OUT.{p['format']}` (release, features "
+          f"{p['features']}; a whole process) vs `pd.read_pickle(FILE).to_{p['format']}(OUT)` in "
+          f"this process; medians of {p['runs']} runs."
+          + (" The binary has no parquet writer: CSV." if p["format"] == "csv" else ""))
+    print()
+    print("| workload | pickle MiB | output MiB | pandas ms | ours ms | ratio (pandas/ours) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| {p['workload']} ({p['format']}) | {p['pickle_mib']:.1f} | {p['out_mib']:.1f} "
+          f"| {fmt(p['pandas_ms'])} | {fmt(p['ours_ms'])} | {p['pandas_ms'] / p['ours_ms']:.2f}× |")
+
+
 # ----- main -----------------------------------------------------------------------------
 
 
@@ -426,10 +535,23 @@ def main():
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument("--torch-only", action="store_true", help="only the torch section")
     ap.add_argument("--no-torch", action="store_true", help="skip the torch section")
+    ap.add_argument("--pandas-only", action="store_true",
+                    help="only the pandas_convert_1m row (pickle-vm convert vs pandas)")
+    ap.add_argument("--no-pandas", action="store_true", help="skip the pandas section")
     args = ap.parse_args()
-    do_torch = not args.no_torch and (args.torch_only or have_torch())
+    do_torch = not args.no_torch and not args.pandas_only and (args.torch_only or have_torch())
+    do_pandas = not args.no_pandas and not args.torch_only and (args.pandas_only or have_pandas())
 
     data_dir = args.data_dir or (ROOT / "target" / "bench-data")
+    if args.pandas_only:
+        if args.generate_only:
+            generate_pandas(data_dir, args.regenerate)
+            return
+        p = run_pandas(args, data_dir, target_dir())
+        print_pandas(p)
+        if args.json:
+            args.json.write_text(json.dumps({"pandas": p}, indent=2))
+        return
     names = args.only or WORKLOADS
     for n in names:
         if n not in MAKERS:
@@ -440,6 +562,8 @@ def main():
     if args.generate_only:
         if do_torch:
             generate_torch(data_dir, args.regenerate)
+        if do_pandas:
+            generate_pandas(data_dir, args.regenerate)
         return
     if args.torch_only:
         t = run_torch(args, data_dir, target_dir(), time.time())
@@ -503,12 +627,15 @@ def main():
             mem.append(entry)
 
     t = run_torch(args, data_dir, tdir, started) if do_torch else None
+    p = run_pandas(args, data_dir, tdir) if do_pandas else None
     print_table(rows, mem, args, runs, typed)
     if t:
         print_torch(t)
+    if p:
+        print_pandas(p)
     if args.json:
         args.json.write_text(json.dumps({"protocol": args.protocol, "rows": rows, "mem": mem,
-                                         "torch": t}, indent=2))
+                                         "torch": t, "pandas": p}, indent=2))
 
 
 def page_fault_us(mib=256, rounds=3):

@@ -4,7 +4,9 @@
 //! pickle-vm json FILE [--raw] [--encoding ENC] [--buffer FILE]... [--pretty] [--data] [--max-expanded-bytes N]
 //! pickle-vm dis FILE [--annotate]
 //! pickle-vm torch ls FILE [--json]
-//! pickle-vm torch convert FILE OUT.safetensors [--force] [--skip-unsupported]
+//! pickle-vm torch convert FILE OUT.safetensors [--force] [--skip-unsupported] [--quiet]
+//! pickle-vm convert FILE OUT.{csv,parquet,arrow,feather,safetensors} [--force] [--quiet]
+//! pickle-vm pandas info FILE [--json]
 //! pickle-vm scan FILE... [--json] [--all]
 //! ```
 //! `scan` reports what each file would import and call if Python loaded it; its exit
@@ -15,17 +17,22 @@
 //! torch checkpoints (zip, legacy and tar formats); `--data` prints tensor and array
 //! elements instead of digests. `dis` of a joblib dump prints one line where each array's
 //! data lies, of an object `.npy` file the pickle it holds.
+//! `convert` picks the output format by OUT's extension: a pickled pandas DataFrame or
+//! Series becomes `.csv` (what `df.to_csv()` writes), `.parquet` or `.arrow`/`.feather`;
+//! a torch checkpoint becomes `.safetensors` (`torch convert` is the same). It writes a
+//! temporary file beside OUT and renames it, so a failed conversion leaves no OUT.
 //! `-` reads standard input. Errors go to standard error with the byte offset; the exit
-//! status is non-zero.
+//! status is non-zero (1; 2 for a usage error).
 
 use clap::{Parser, Subcommand};
 use serde_pickle_vm::dis::DisOptions;
 use serde_pickle_vm::file::{self, FileOptions};
 use serde_pickle_vm::json::{self, JsonOptions};
+use serde_pickle_vm::pandas::{self, IndexKind, Label, Pandas, WriteOptions};
 use serde_pickle_vm::torch::{save_safetensors, Bytes, Checkpoint, LoadOptions};
 use serde_pickle_vm::{Encoding, Errors, Options, Unpickler};
-use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -87,6 +94,31 @@ enum Command {
         #[command(subcommand)]
         command: TorchCommand,
     },
+    /// Convert a file, by OUT's extension: a pickled pandas DataFrame or Series to .csv
+    /// (byte for byte what `df.to_csv()` writes), .parquet or .arrow/.feather; a torch
+    /// checkpoint to .safetensors.
+    Convert {
+        /// The pickle (any format `json` reads, compressed too) or checkpoint; `-` for
+        /// standard input.
+        file: PathBuf,
+        /// The file to write: .csv, .parquet, .arrow, .feather or .safetensors.
+        out: PathBuf,
+        /// Overwrite OUT if it exists.
+        #[arg(long)]
+        force: bool,
+        /// (.safetensors) Leave out tensors whose dtype safetensors lacks, naming each on
+        /// stderr, instead of failing.
+        #[arg(long)]
+        skip_unsupported: bool,
+        /// Print nothing on stderr but errors (no progress bar, no summary).
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Inspect pickled pandas DataFrames and Series.
+    Pandas {
+        #[command(subcommand)]
+        command: PandasCommand,
+    },
     /// Disassemble a pickle, printing what `python -m pickletools FILE` prints (joblib
     /// dumps with a line per array; the pickle inside an object .npy file).
     Dis {
@@ -121,6 +153,22 @@ enum TorchCommand {
         /// on stderr, instead of failing.
         #[arg(long)]
         skip_unsupported: bool,
+        /// Print nothing on stderr but errors.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PandasCommand {
+    /// Print what `df.info()` prints: the index, each column's non-null count and dtype.
+    Info {
+        /// The pickle (any format `json` reads, compressed too); `-` for standard input.
+        file: PathBuf,
+        /// Print JSON: {"kind", "shape", "index": {"kind", "names", "dtypes"},
+        /// "columns": [{"name", "dtype", "non_null"}]}.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -193,46 +241,315 @@ fn torch_command(cmd: TorchCommand, out: &mut impl Write) -> Result<(), String> 
             out: dest,
             force,
             skip_unsupported,
-        } => {
-            if dest.exists() && !force {
-                return Err(format!(
-                    "{} exists; pass --force to overwrite it",
-                    dest.display()
-                ));
-            }
-            let ckpt = open_checkpoint(&file, &LoadOptions::default())?;
-            let mut tensors = ckpt.tensors();
-            if skip_unsupported {
-                tensors.retain(|(name, t)| {
-                    let keep = serde_pickle_vm::torch::safetensors_supports(t.dtype());
-                    if !keep {
-                        eprintln!("skipping {name}: safetensors has no dtype {}", t.dtype());
-                    }
-                    keep
-                });
-            }
-            let total: usize = tensors.iter().map(|(_, t)| t.nbytes()).sum();
-            let show = total > 64 << 20;
-            let mut last = 0u64;
-            save_safetensors(&tensors, &dest, |done, all| {
-                let pct = (done * 100).checked_div(all).unwrap_or(100);
-                if show && pct >= last + 5 {
-                    last = pct;
-                    eprint!("\rconverting: {pct:3}% of {} MiB", all >> 20);
-                }
-            })
-            .map_err(|e| e.to_string())?;
-            if show {
-                eprintln!();
-            }
-            eprintln!(
-                "wrote {} tensors ({total} bytes) to {}",
-                tensors.len(),
-                dest.display()
-            );
-        }
+            quiet,
+        } => convert_safetensors(&file, &dest, force, skip_unsupported, quiet)?,
     }
     Ok(())
+}
+
+/// What `convert` writes, by OUT's extension.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Csv,
+    Parquet,
+    Ipc,
+    Safetensors,
+}
+
+const SUPPORTED: &str =
+    ".csv, .parquet, .arrow, .feather (pandas pickles), .safetensors (torch checkpoints)";
+
+fn target_of(out: &Path) -> Result<Target, String> {
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("csv") => Ok(Target::Csv),
+        Some("parquet") => Ok(Target::Parquet),
+        Some("arrow") | Some("feather") => Ok(Target::Ipc),
+        Some("safetensors") => Ok(Target::Safetensors),
+        Some(e) => Err(format!(
+            "{}: unknown extension .{e}; supported: {SUPPORTED}",
+            out.display()
+        )),
+        None => Err(format!(
+            "{}: no extension to choose the format by; supported: {SUPPORTED}",
+            out.display()
+        )),
+    }
+}
+
+/// A file being written beside its destination, removed unless committed.
+struct TempOut {
+    path: PathBuf,
+    dest: PathBuf,
+    done: bool,
+}
+
+impl TempOut {
+    fn new(dest: &Path) -> TempOut {
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        TempOut {
+            path: dir.join(format!(".{name}.{}.tmp", std::process::id())),
+            dest: dest.to_path_buf(),
+            done: false,
+        }
+    }
+
+    /// Renames the finished file onto the destination.
+    fn commit(mut self) -> Result<(), String> {
+        std::fs::rename(&self.path, &self.dest).map_err(|e| {
+            format!(
+                "renaming {} to {}: {e}",
+                self.path.display(),
+                self.dest.display()
+            )
+        })?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempOut {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// A progress bar on stderr, only when it is a terminal and not `--quiet`.
+fn progress_bar(len: u64, unit: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    let template = format!("{{bar:40}} {{human_pos}}/{{human_len}} {unit} ({{elapsed}})");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn check_dest(dest: &Path, force: bool) -> Result<(), String> {
+    if dest.exists() && !force {
+        return Err(format!(
+            "{} exists; pass --force to overwrite it",
+            dest.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `pickle-vm convert` (and `torch convert`, which is always .safetensors).
+fn convert_command(
+    file: &PathBuf,
+    dest: &Path,
+    force: bool,
+    skip_unsupported: bool,
+    quiet: bool,
+) -> Result<(), String> {
+    let target = target_of(dest)?;
+    if target == Target::Safetensors {
+        return convert_safetensors(file, dest, force, skip_unsupported, quiet);
+    }
+    #[cfg(not(feature = "parquet"))]
+    if target == Target::Parquet {
+        return Err(format!(
+            "{}: built without parquet support (the `parquet` feature)",
+            dest.display()
+        ));
+    }
+    #[cfg(not(feature = "arrow"))]
+    if target == Target::Ipc {
+        return Err(format!(
+            "{}: built without arrow support (the `arrow` feature)",
+            dest.display()
+        ));
+    }
+    check_dest(dest, force)?;
+    let df = match load_pandas(file)? {
+        Pandas::DataFrame(df) => df,
+        Pandas::Series(s) => s.into_frame(),
+    };
+    let rows = df.len() as u64;
+    let bar = progress_bar(rows, "rows", quiet);
+    let mut opts = WriteOptions::default();
+    if let Some(bar) = bar.clone() {
+        opts.progress = Some(Box::new(move |n| bar.set_position(n)));
+    }
+    let tmp = TempOut::new(dest);
+    let f = std::fs::File::create(&tmp.path)
+        .map_err(|e| format!("creating {}: {e}", tmp.path.display()))?;
+    let w = io::BufWriter::with_capacity(1 << 20, f);
+    let written = match target {
+        Target::Csv => pandas::write_csv(&df, w, opts),
+        #[cfg(feature = "parquet")]
+        Target::Parquet => pandas::write_parquet(&df, w, opts),
+        #[cfg(feature = "arrow")]
+        Target::Ipc => pandas::write_ipc(&df, w, opts),
+        _ => unreachable!("checked above"),
+    };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    written.map_err(|e| format!("{}: {e}", dest.display()))?;
+    tmp.commit()?;
+    if !quiet {
+        let (r, c) = df.shape();
+        eprintln!("wrote {r} rows, {c} columns to {}", dest.display());
+    }
+    Ok(())
+}
+
+fn convert_safetensors(
+    file: &PathBuf,
+    dest: &Path,
+    force: bool,
+    skip_unsupported: bool,
+    quiet: bool,
+) -> Result<(), String> {
+    check_dest(dest, force)?;
+    let ckpt = open_checkpoint(file, &LoadOptions::default())?;
+    let mut tensors = ckpt.tensors();
+    if skip_unsupported {
+        tensors.retain(|(name, t)| {
+            let keep = serde_pickle_vm::torch::safetensors_supports(t.dtype());
+            if !keep {
+                eprintln!("skipping {name}: safetensors has no dtype {}", t.dtype());
+            }
+            keep
+        });
+    }
+    let total: usize = tensors.iter().map(|(_, t)| t.nbytes()).sum();
+    let bar = progress_bar(total as u64, "bytes", quiet);
+    let tmp = TempOut::new(dest);
+    save_safetensors(&tensors, &tmp.path, |done, _all| {
+        if let Some(bar) = &bar {
+            bar.set_position(done);
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    tmp.commit()?;
+    if !quiet {
+        eprintln!(
+            "wrote {} tensors ({total} bytes) to {}",
+            tensors.len(),
+            dest.display()
+        );
+    }
+    Ok(())
+}
+
+/// The DataFrame or Series of a pickle; a clear error when the pickle holds something
+/// else.
+fn load_pandas(file: &PathBuf) -> Result<Pandas, String> {
+    let opts = FileOptions::default();
+    let loaded = if file.as_os_str() == "-" {
+        file::load_shared(Bytes::new(read_input(file)?), &opts)
+    } else {
+        file::load_file_with(file, &opts)
+    }
+    .map_err(|e| format!("{}: {e}", file.display()))?;
+    let root = loaded.graph.root();
+    if !pandas::is_pandas(root) {
+        let what = root.type_name();
+        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        return Err(format!(
+            "{} holds {article} {what}, not a pandas DataFrame or Series",
+            file.display()
+        ));
+    }
+    Pandas::from_graph(&loaded.graph).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+fn label_json(l: &Label) -> serde_json::Value {
+    use serde_json::Value as J;
+    match l {
+        Label::None => J::Null,
+        Label::Str(s) | Label::Other(s) => J::from(s.as_str()),
+        Label::Int(i) => J::from(*i),
+        Label::Float(x) => serde_json::Number::from_f64(*x)
+            .map(J::Number)
+            .unwrap_or_else(|| J::from(l.to_string())),
+        Label::Bool(b) => J::from(*b),
+        Label::Tuple(parts) => J::Array(parts.iter().map(label_json).collect()),
+    }
+}
+
+fn index_kind(ix: &pandas::Index) -> &'static str {
+    match ix.kind {
+        IndexKind::Range { .. } => "RangeIndex",
+        IndexKind::Index => "Index",
+        IndexKind::Datetime => "DatetimeIndex",
+        IndexKind::Timedelta => "TimedeltaIndex",
+        IndexKind::Categorical => "CategoricalIndex",
+        IndexKind::Multi => "MultiIndex",
+    }
+}
+
+fn pandas_command(cmd: PandasCommand, out: &mut impl Write) -> Result<(), String> {
+    let w = |e: io::Error| e.to_string();
+    match cmd {
+        PandasCommand::Info { file, json } => {
+            let p = load_pandas(&file)?;
+            if !json {
+                return out.write_all(p.info().as_bytes()).map_err(w);
+            }
+            let column = |c: &pandas::Column| {
+                serde_json::json!({
+                    "name": label_json(&c.name),
+                    "dtype": c.data.dtype_name(),
+                    "non_null": c.data.len() - c.data.null_count(),
+                })
+            };
+            let (kind, shape, index, columns) = match &p {
+                Pandas::DataFrame(df) => (
+                    "DataFrame",
+                    serde_json::json!([df.len(), df.columns().len()]),
+                    df.index(),
+                    df.columns().iter().map(column).collect::<Vec<_>>(),
+                ),
+                Pandas::Series(s) => (
+                    "Series",
+                    serde_json::json!([s.len()]),
+                    s.index(),
+                    vec![serde_json::json!({
+                        "name": label_json(s.name()),
+                        "dtype": s.data().dtype_name(),
+                        "non_null": s.len() - s.data().null_count(),
+                    })],
+                ),
+            };
+            let doc = serde_json::json!({
+                "kind": kind,
+                "shape": shape,
+                "index": {
+                    "kind": index_kind(index),
+                    "names": index.levels.iter().map(|l| label_json(&l.name)).collect::<Vec<_>>(),
+                    "dtypes": index.levels.iter().map(|l| l.data.dtype_name()).collect::<Vec<_>>(),
+                },
+                "columns": columns,
+            });
+            let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+            writeln!(out, "{text}").map_err(w)
+        }
+    }
 }
 
 /// `pickle-vm scan`: prints the reports and returns the exit status.
@@ -601,6 +918,14 @@ fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Torch { command } => torch_command(command, &mut out)?,
+        Command::Convert {
+            file,
+            out: dest,
+            force,
+            skip_unsupported,
+            quiet,
+        } => convert_command(&file, &dest, force, skip_unsupported, quiet)?,
+        Command::Pandas { command } => pandas_command(command, &mut out)?,
         Command::Scan { .. } => unreachable!("handled in main"),
     }
     out.flush().map_err(|e| e.to_string())

@@ -492,9 +492,13 @@ fn label_at(d: &Data, r: usize) -> Label {
 pub(crate) fn index(v: V<'_, '_>) -> Result<Index> {
     let a = args(v);
     let (cls, d) = match (callable(v), a.as_slice()) {
-        (Some((_, "_new_Index" | "_new_DatetimeIndex" | "_new_PeriodIndex")), [cls, d, ..]) => {
-            (global(*cls).map(|g| g.1).unwrap_or(""), *d)
-        }
+        (
+            Some((
+                _,
+                "_new_Index" | "_new_DatetimeIndex" | "_new_TimedeltaIndex" | "_new_PeriodIndex",
+            )),
+            [cls, d, ..],
+        ) => (global(*cls).map(|g| g.1).unwrap_or(""), *d),
         _ => {
             return Err(bad(
                 v,

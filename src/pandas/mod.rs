@@ -49,6 +49,7 @@
 #[cfg(feature = "arrow")]
 mod arrow;
 mod build;
+mod csv;
 mod de;
 mod info;
 #[cfg(feature = "parquet")]
@@ -61,6 +62,7 @@ mod write;
 pub use arrow::write_ipc;
 #[cfg(feature = "parquet")]
 pub use parquet::write_parquet;
+pub use csv::write_csv;
 pub use time::Tz;
 pub use write::WriteOptions;
 
@@ -452,11 +454,20 @@ pub enum Cell {
 }
 
 impl Cell {
-    /// `true` for `None` and NaN.
+    /// `true` for `None`, NaN, `pd.NA` and `pd.NaT` (what `isna` finds).
     pub fn is_null(&self) -> bool {
         match self {
             Cell::None => true,
             Cell::Float(f) => f.is_nan(),
+            Cell::Other(name) => matches!(
+                name.as_str(),
+                "pandas.NA"
+                    | "pandas._libs.missing.NA"
+                    | "pandas.NaT"
+                    | "pandas._libs.tslibs.nattype.NaT"
+                    | "pandas._libs.tslibs.nattype._nat_unpickle"
+                    | "pandas._libs.tslibs.nattype.__nat_unpickle"
+            ),
             _ => false,
         }
     }
@@ -510,6 +521,9 @@ impl Data {
             match &self.values {
                 Values::F32(v) if self.kind == Kind::Numpy => v[i].is_nan(),
                 Values::F64(v) if self.kind == Kind::Numpy => v[i].is_nan(),
+                // `isna` of a complex: NaN in either part.
+                Values::C64(v) => v[i].0.is_nan() || v[i].1.is_nan(),
+                Values::C128(v) => v[i].0.is_nan() || v[i].1.is_nan(),
                 Values::DateTime { values, .. } | Values::TimeDelta { values, .. } => {
                     values[i] == i64::MIN
                 }
@@ -886,6 +900,12 @@ impl Pandas {
             Pandas::Series(s) => s.info(),
         }
     }
+}
+
+/// `true` when `v` is a pickled DataFrame or Series (its class and state; the frame
+/// in it may still be malformed, which [`Pandas::from_value`] reports).
+pub fn is_pandas(v: Value<'_, '_>) -> bool {
+    build::is_pandas_object(v)
 }
 
 /// Reads a pickled DataFrame or Series from a file: any format

@@ -173,7 +173,14 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// Python's `repr(complex)`: `(1+2j)`, `-1.5j` when the real part is +0.
 pub(crate) fn complex_text(re: f64, im: f64) -> String {
-    let r = crate::pyrepr::float_repr;
+    // Python's repr of a complex part has no `.0`: `(1-2j)`.
+    let r = |x: f64| {
+        let s = crate::pyrepr::float_repr(x);
+        match s.strip_suffix(".0") {
+            Some(t) => t.to_string(),
+            None => s,
+        }
+    };
     let imag = if im.is_sign_negative() || im.is_nan() && im.is_sign_negative() {
         r(im)
     } else {
