@@ -455,27 +455,12 @@ fn convert_safetensors(
 /// The DataFrame or Series of a pickle; a clear error when the pickle holds something
 /// else.
 fn load_pandas(file: &PathBuf) -> Result<Pandas, String> {
-    let opts = FileOptions::default();
-    let loaded = if file.as_os_str() == "-" {
-        file::load_shared(Bytes::new(read_input(file)?), &opts)
+    if file.as_os_str() == "-" {
+        pandas::read_pickle_bytes(&read_input(file)?)
     } else {
-        file::load_file_with(file, &opts)
+        pandas::read_pickle(file)
     }
-    .map_err(|e| format!("{}: {e}", file.display()))?;
-    let root = loaded.graph.root();
-    if !pandas::is_pandas(root) {
-        let what = root.type_name();
-        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
-            "an"
-        } else {
-            "a"
-        };
-        return Err(format!(
-            "{} holds {article} {what}, not a pandas DataFrame or Series",
-            file.display()
-        ));
-    }
-    Pandas::from_graph(&loaded.graph).map_err(|e| format!("{}: {e}", file.display()))
+    .map_err(|e| format!("{}: {e}", file.display()))
 }
 
 fn label_json(l: &Label) -> serde_json::Value {

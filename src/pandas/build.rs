@@ -135,12 +135,15 @@ pub(crate) fn pandas_with_cost(v: V<'_, '_>) -> (Result<Pandas>, u64) {
 /// Reads a DataFrame or a Series.
 fn pandas(v: V<'_, '_>) -> Result<Pandas> {
     let Some(t) = typ(v) else {
+        let what = v.type_name();
+        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
         return Err(Error::new(
             ErrorKind::Type,
-            format!(
-                "not a pandas DataFrame or Series: {}",
-                crate::de::describe_value(v)
-            ),
+            format!("the pickle holds {article} {what}, not a pandas DataFrame or Series"),
         ));
     };
     let st = state(v).expect("typ checked the state");

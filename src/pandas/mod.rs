@@ -910,12 +910,19 @@ pub fn is_pandas(v: Value<'_, '_>) -> bool {
 
 /// Reads a pickled DataFrame or Series from a file: any format
 /// [`load_file`](crate::load_file) reads, compressed ones included.
+///
+/// The graph is read borrowed from the file's bytes and dropped once the frame is
+/// rebuilt, so the peak is about the file plus the frame.
 pub fn read_pickle(path: impl AsRef<std::path::Path>) -> Result<Pandas> {
-    crate::file::with_graph(
-        path.as_ref(),
-        &crate::file::FileOptions::default(),
-        Pandas::from_graph,
-    )
+    read_pickle_with(path, &crate::file::FileOptions::default())
+}
+
+/// [`read_pickle`] with options (limits, decompression, allow-lists).
+pub fn read_pickle_with(
+    path: impl AsRef<std::path::Path>,
+    options: &crate::file::FileOptions,
+) -> Result<Pandas> {
+    crate::file::with_graph(path.as_ref(), options, Pandas::from_graph)
 }
 
 /// Reads a pickled DataFrame or Series from bytes (compressed ones are inflated).
