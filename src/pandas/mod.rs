@@ -60,9 +60,9 @@ mod write;
 
 #[cfg(feature = "arrow")]
 pub use arrow::write_ipc;
+pub use csv::write_csv;
 #[cfg(feature = "parquet")]
 pub use parquet::write_parquet;
-pub use csv::write_csv;
 pub use time::Tz;
 pub use write::WriteOptions;
 
