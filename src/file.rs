@@ -508,6 +508,7 @@ fn pickle<T>(
         let found = std::rc::Rc::new(std::cell::RefCell::new(Found::default()));
         let hook = Hook::for_file(bytes.clone(), dir, options.mmap, found.clone());
         let graph = unpickler(options, options.pickle.clone())
+            .share_input(bytes.clone())
             .build_hook(Box::new(hook))
             .load_slice(&bytes)?;
         let found = found.take();
@@ -525,7 +526,9 @@ fn pickle<T>(
         return f(graph, format);
     }
     let _ = dir;
-    let graph = unpickler(options, options.pickle.clone()).load_slice(&bytes)?;
+    let graph = unpickler(options, options.pickle.clone())
+        .share_input(bytes.clone())
+        .load_slice(&bytes)?;
     f(graph, Format::Pickle)
 }
 

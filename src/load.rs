@@ -86,6 +86,9 @@ pub struct Unpickler<'h> {
     options: Options,
     hooks: Hooks<'h>,
     allow: Vec<AllowList>,
+    /// The shared bytes a slice load reads from (a file's), which numpy arrays of the
+    /// graph may then view instead of copying.
+    shared: Option<crate::array::Bytes>,
 }
 
 impl<'h> Unpickler<'h> {
@@ -100,7 +103,15 @@ impl<'h> Unpickler<'h> {
             options,
             hooks: Hooks::default(),
             allow: Vec::new(),
+            shared: None,
         }
+    }
+
+    /// Says that slice loads read from `bytes` (an owner of them): numpy arrays then
+    /// view them instead of copying.
+    pub(crate) fn share_input(mut self, bytes: crate::array::Bytes) -> Self {
+        self.shared = Some(bytes);
+        self
     }
 
     /// The options.
@@ -348,7 +359,7 @@ impl<'h> Unpickler<'h> {
         if self.options.emulate {
             stdlib::emulate(&mut graph, &loaded.objects);
             #[cfg(feature = "numpy")]
-            crate::numpy::emulate(&mut graph);
+            crate::numpy::emulate(&mut graph, self.shared.as_ref());
         }
         graph
     }

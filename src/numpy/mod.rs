@@ -31,14 +31,14 @@ mod emulate {
     /// Rewrites numpy arrays and scalars in creation order (a dtype and a data buffer are
     /// created before the array that uses them). Anything of an unexpected shape stays
     /// the generic object it was.
-    pub(crate) fn emulate(graph: &mut Graph<'_>) {
+    pub(crate) fn emulate(graph: &mut Graph<'_>, input: Option<&Bytes>) {
         for i in 0..graph.node_count() {
             let id = NodeId(i as u32);
             let Node::Object(_) = graph.node(id) else {
                 continue;
             };
             let v = graph.value(Slot::Node(id));
-            if let Some(e) = recognise(v) {
+            if let Some(e) = recognise(v, input) {
                 *graph.node_mut(id) = Node::Emulated(Box::new(e));
             }
         }
@@ -53,7 +53,7 @@ mod emulate {
         matches!(module, "numpy.core.multiarray" | "numpy._core.multiarray")
     }
 
-    fn recognise(v: Value<'_, '_>) -> Option<Emulated> {
+    fn recognise(v: Value<'_, '_>, input: Option<&Bytes>) -> Option<Emulated> {
         let obj = v.as_object()?;
         let g = v.graph();
         let (module, name) = global(g.value(obj.callable))?;
@@ -79,7 +79,7 @@ mod emulate {
                 } else {
                     Order::C
                 };
-                array(dtype_of(dtype, 0)?, shape, order, raw)
+                array(dtype_of(dtype, 0)?, shape, order, raw, input)
             }
             ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => {
                 let [buf, dtype, shape, order] = args.as_slice() else {
@@ -89,7 +89,7 @@ mod emulate {
                     "F" => Order::F,
                     _ => Order::C,
                 };
-                array(dtype_of(*dtype, 0)?, shape_of(*shape)?, order, *buf)
+                array(dtype_of(*dtype, 0)?, shape_of(*shape)?, order, *buf, input)
             }
             (m, "scalar") if is_multiarray(m) => {
                 let (dtype, data) = match args.as_slice() {
@@ -114,6 +114,7 @@ mod emulate {
         shape: Vec<usize>,
         order: Order,
         raw: Value<'_, '_>,
+        input: Option<&Bytes>,
     ) -> Option<Emulated> {
         if *dtype.kind() == NpKind::Object {
             let items = match raw.node()? {
@@ -130,10 +131,23 @@ mod emulate {
                 items,
             });
         }
-        let bytes = raw.as_bytes()?.to_vec();
-        NdArray::new(dtype, shape, order, Bytes::new(bytes))
+        let raw = raw.as_bytes()?;
+        let bytes = shared(raw, input).unwrap_or_else(|| Bytes::new(raw.to_vec()));
+        NdArray::new(dtype, shape, order, bytes)
             .ok()
             .map(|a| Emulated::NdArray(Box::new(a)))
+    }
+
+    /// `raw` as a view of the loaded input when it lies inside it (a slice load from a
+    /// file's bytes: the array shares them, no copy).
+    fn shared(raw: &[u8], input: Option<&Bytes>) -> Option<Bytes> {
+        let input = input?;
+        let base = input.as_ptr() as usize;
+        let at = (raw.as_ptr() as usize).checked_sub(base)?;
+        if at.checked_add(raw.len())? > input.len() {
+            return None;
+        }
+        input.slice(at, raw.len())
     }
 
     /// The text of `_codecs.encode(text, 'latin1')`: how protocols 0–2 pickle bytes, as
