@@ -391,6 +391,80 @@ fn bounded_batches() {
     assert_eq!(batches.len(), 3);
 }
 
+/// The categories of a column's dictionary page in each row group of a Parquet file
+/// (PLAIN byte arrays), read with the `parquet` crate's page reader.
+fn dictionary_pages(buf: &[u8], column: usize) -> Vec<Vec<String>> {
+    use parquet::column::page::Page;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let r = SerializedFileReader::new(bytes::Bytes::copy_from_slice(buf)).unwrap();
+    (0..r.num_row_groups())
+        .map(|g| {
+            let rg = r.get_row_group(g).unwrap();
+            let meta = rg.metadata().column(column);
+            assert!(meta.dictionary_page_offset().is_some(), "row group {g}");
+            let mut pages = rg.get_column_page_reader(column).unwrap();
+            let Some(Page::DictionaryPage {
+                buf, num_values, ..
+            }) = pages.get_next_page().unwrap()
+            else {
+                panic!("row group {g}: no dictionary page first");
+            };
+            let mut out = Vec::new();
+            let mut b = &buf[..];
+            for _ in 0..num_values {
+                let n = u32::from_le_bytes(b[..4].try_into().unwrap()) as usize;
+                out.push(String::from_utf8(b[4..4 + n].to_vec()).unwrap());
+                b = &b[4 + n..];
+            }
+            assert!(b.is_empty());
+            out
+        })
+        .collect()
+}
+
+#[test]
+fn categories_kept_in_every_row_group() {
+    // series_cat: ['b', 'a', NaN, 'b'] over categories ['a', 'b', 'c'] ('c' unused);
+    // categorical: color ['red', 'green', NaN, 'red', 'blue'] over ['blue', 'green',
+    // 'red'], and its CategoricalIndex (column 2). Two rows a row group: the later row
+    // groups use fewer categories, or none of some.
+    for (file, column, cats) in [
+        ("series_cat.p5.pkl", 0, &["a", "b", "c"][..]),
+        ("categorical.p5.pkl", 0, &["blue", "green", "red"][..]),
+        ("categorical.p5.pkl", 2, &["g1", "g2", "g3"][..]),
+    ] {
+        let df = frame(&dir("v3").join(file));
+        let buf = to_parquet(&df, 2).unwrap();
+        let pages = dictionary_pages(&buf, column);
+        assert_eq!(pages.len(), df.len().div_ceil(2), "{file}");
+        for p in &pages {
+            assert_eq!(p, cats, "{file}: column {column}");
+        }
+        // The Arrow reader hands back that dictionary in every batch of a row group
+        // (a batch across row groups it re-encodes from the values).
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::from(buf),
+        )
+        .unwrap()
+        .with_batch_size(2)
+        .build()
+        .unwrap();
+        let batches = reader.collect::<Result<Vec<_>, _>>().unwrap();
+        assert_eq!(batches.len(), pages.len());
+        for b in &batches {
+            assert!(matches!(
+                b.schema().field(column).data_type(),
+                DataType::Dictionary(..)
+            ));
+            let d = b.column(column).as_any_dictionary();
+            let got: Vec<Json> = (0..d.values().len())
+                .map(|i| value(d.values(), i))
+                .collect();
+            assert_eq!(got, cats, "{file}: column {column}");
+        }
+    }
+}
+
 #[test]
 fn mixed_objects_are_an_error() {
     let df = frame(&dir("v3").join("objects.p5.pkl"));

@@ -7,6 +7,15 @@
 //! Parquet has no timestamp in seconds: such columns are stored in milliseconds (a
 //! `TIMESTAMP(MILLIS)` column) under an `ARROW:schema` that says `timestamp[s]`, as
 //! pyarrow stores them, so pyarrow reads them back in seconds.
+//!
+//! Categoricals of strings (or bytes) are written here rather than by the crate's
+//! column writers, which re-encode a dictionary array from its values (categories in
+//! order of first appearance, unused ones dropped): each row group's column chunk is a
+//! PLAIN dictionary page of the categories as pandas holds them, then RLE_DICTIONARY
+//! data pages of the codes, as pyarrow writes them, so `pd.read_parquet` gives back
+//! the same categories in the same order (every row group has the same dictionary,
+//! which pyarrow keeps as is when it joins them). Categoricals of other values are left
+//! to the crate's writers: pyarrow reads those back as plain columns anyway.
 
 use super::arrow::{arrow_error, Plan};
 use super::{DataFrame, WriteOptions};
@@ -15,12 +24,20 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampSecondType;
 use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use bytes::Bytes;
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowWriterOptions};
 use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowWriter};
-use parquet::basic::Compression;
+use parquet::basic::{Compression, Encoding};
+use parquet::column::page::{CompressedPage, Page, PageWriteSpec, PageWriter};
+use parquet::column::writer::ColumnCloseResult;
+use parquet::data_type::ByteArray;
 use parquet::errors::ParquetError;
-use parquet::file::metadata::KeyValue;
+use parquet::file::metadata::{ColumnChunkMetaData, ColumnChunkMetaDataBuilder, KeyValue};
+use parquet::file::page_index::offset_index::{OffsetIndexMetaData, PageLocation};
 use parquet::file::properties::WriterProperties;
+use parquet::file::statistics::Statistics;
+use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
+use parquet::schema::types::ColumnDescPtr;
 use std::sync::Arc;
 
 fn parquet_error(e: ParquetError) -> Error {
@@ -119,7 +136,6 @@ pub fn write_parquet<W: std::io::Write + Send>(
     let mut props = WriterProperties::builder()
         .set_key_value_metadata(Some(kv))
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(rows))
         .set_created_by(format!(
             "serde_pickle_vm version {}",
             env!("CARGO_PKG_VERSION")
@@ -130,16 +146,290 @@ pub fn write_parquet<W: std::io::Write + Send>(
     let options = ArrowWriterOptions::new()
         .with_properties(props)
         .with_skip_arrow_metadata(true);
-    let mut w =
-        ArrowWriter::try_new_with_options(out, storage.clone(), options).map_err(parquet_error)?;
+    // The Arrow writer makes the file writer (Parquet schema, properties, metadata);
+    // its column writers write every column but the categoricals of strings.
+    let (mut file, columns) = ArrowWriter::try_new_with_options(out, storage.clone(), options)
+        .and_then(ArrowWriter::into_serialized_writer)
+        .map_err(parquet_error)?;
+    let leaves = file.schema_descr().columns().to_vec();
     let mut done = 0u64;
-    for batch in plan.batches(rows) {
+    for (group, batch) in plan.batches(rows).enumerate() {
         let batch = to_storage(batch?, &storage)?;
-        w.write(&batch).map_err(parquet_error)?;
-        w.flush().map_err(parquet_error)?;
+        if batch.num_rows() == 0 {
+            continue;
+        }
+        let mut writers = columns
+            .create_column_writers(group)
+            .map_err(parquet_error)?
+            .into_iter();
+        let mut leaf = leaves.iter();
+        let mut rg = file.next_row_group().map_err(parquet_error)?;
+        for (field, column) in storage.fields().iter().zip(batch.columns()) {
+            let parts = compute_leaves(field, column).map_err(parquet_error)?;
+            let descrs: Vec<&ColumnDescPtr> = leaf.by_ref().take(parts.len()).collect();
+            if let [descr] = descrs[..] {
+                if let Some((data, close)) = dictionary_chunk(descr, column)? {
+                    writers.next().ok_or_else(|| schema_mismatch(field))?;
+                    rg.append_column(&data, close).map_err(parquet_error)?;
+                    continue;
+                }
+            }
+            for part in &parts {
+                let mut w = writers.next().ok_or_else(|| schema_mismatch(field))?;
+                w.write(part).map_err(parquet_error)?;
+                w.close()
+                    .and_then(|chunk| chunk.append_to_row_group(&mut rg))
+                    .map_err(parquet_error)?;
+            }
+        }
+        rg.close().map_err(parquet_error)?;
         done += batch.num_rows() as u64;
         opts.report(done);
     }
-    w.close().map_err(parquet_error)?;
+    file.close().map_err(parquet_error)?;
     Ok(())
+}
+
+fn schema_mismatch(field: &Field) -> Error {
+    Error::new(
+        ErrorKind::Format,
+        format!(
+            "parquet: column {:?} does not match the file's schema",
+            field.name()
+        ),
+    )
+}
+
+/// Rows per data page of a categorical column chunk.
+const PAGE_ROWS: usize = 1 << 16;
+
+/// A categorical column of strings or bytes as one column chunk (its bytes and what
+/// the row group records of it): a PLAIN dictionary page of the categories in their
+/// order, unused ones included, then RLE_DICTIONARY data pages of the codes (with
+/// definition levels for the missing ones), snappy-compressed; chunk statistics of the
+/// categories used. `None` for any other column.
+fn dictionary_chunk(
+    descr: &ColumnDescPtr,
+    column: &ArrayRef,
+) -> Result<Option<(Bytes, ColumnCloseResult)>> {
+    let Some(dict) = column.as_any_dictionary_opt() else {
+        return Ok(None);
+    };
+    let values = dict.values();
+    let categories: Vec<&[u8]> = match values.data_type() {
+        DataType::Utf8 => values
+            .as_string::<i32>()
+            .iter()
+            .flatten()
+            .map(str::as_bytes)
+            .collect(),
+        DataType::LargeUtf8 => values
+            .as_string::<i64>()
+            .iter()
+            .flatten()
+            .map(str::as_bytes)
+            .collect(),
+        DataType::Binary => values.as_binary::<i32>().iter().flatten().collect(),
+        DataType::LargeBinary => values.as_binary::<i64>().iter().flatten().collect(),
+        _ => return Ok(None),
+    };
+    let nullable = descr.max_def_level() == 1;
+    if categories.len() != values.len()
+        || descr.max_rep_level() != 0
+        || descr.max_def_level() > 1
+        || (!nullable && column.null_count() > 0)
+    {
+        return Ok(None);
+    }
+    let n = column.len();
+    let keys = if categories.is_empty() {
+        vec![0; n]
+    } else {
+        dict.normalized_keys()
+    };
+    let nulls = column.logical_nulls();
+    let valid = |i: usize| nulls.as_ref().is_none_or(|m| m.is_valid(i));
+
+    let mut sink = TrackedWrite::new(Vec::new());
+    let mut pages = SerializedPageWriter::new(&mut sink);
+    let mut specs = Vec::new();
+    let mut plain = Vec::new();
+    for c in &categories {
+        plain.extend_from_slice(&(c.len() as u32).to_le_bytes());
+        plain.extend_from_slice(c);
+    }
+    let page = compressed(plain, |buf| Page::DictionaryPage {
+        buf,
+        num_values: categories.len() as u32,
+        encoding: Encoding::PLAIN,
+        is_sorted: false,
+    })?;
+    specs.push(pages.write_page(page).map_err(parquet_error)?);
+
+    let bits = (usize::BITS - categories.len().saturating_sub(1).leading_zeros()).max(1) as u8;
+    let mut used = vec![false; categories.len()];
+    let mut null_count = 0u64;
+    let mut codes: Vec<u32> = Vec::with_capacity(PAGE_ROWS.min(n));
+    let mut levels: Vec<u32> = Vec::with_capacity(PAGE_ROWS.min(n));
+    for start in (0..n).step_by(PAGE_ROWS) {
+        let end = (start + PAGE_ROWS).min(n);
+        codes.clear();
+        levels.clear();
+        for i in start..end {
+            let ok = valid(i);
+            levels.push(ok as u32);
+            if ok {
+                used[keys[i]] = true;
+                codes.push(keys[i] as u32);
+            } else {
+                null_count += 1;
+            }
+        }
+        let mut buf = Vec::new();
+        if nullable {
+            let mut rle = Vec::new();
+            rle_hybrid(&levels, 1, &mut rle);
+            buf.extend_from_slice(&(rle.len() as u32).to_le_bytes());
+            buf.extend_from_slice(&rle);
+        }
+        buf.push(bits);
+        rle_hybrid(&codes, bits, &mut buf);
+        let page = compressed(buf, |buf| Page::DataPage {
+            buf,
+            num_values: (end - start) as u32,
+            encoding: Encoding::RLE_DICTIONARY,
+            def_level_encoding: Encoding::RLE,
+            rep_level_encoding: Encoding::RLE,
+            statistics: None,
+        })?;
+        specs.push(pages.write_page(page).map_err(parquet_error)?);
+    }
+    pages.close().map_err(parquet_error)?;
+
+    let mut seen = categories
+        .iter()
+        .zip(&used)
+        .filter(|(_, &u)| u)
+        .map(|(c, _)| *c);
+    let first = seen.next();
+    let (min, max) = seen.fold((first, first), |(lo, hi), c| {
+        (lo.map(|l| l.min(c)), hi.map(|h| h.max(c)))
+    });
+    let stat = |v: Option<&[u8]>| v.map(|b| ByteArray::from(b.to_vec()));
+    let data = sink.into_inner().map_err(parquet_error)?;
+    let metadata = chunk_metadata(descr, &specs, n)
+        .set_statistics(Statistics::byte_array(
+            stat(min),
+            stat(max),
+            None,
+            Some(null_count),
+            false,
+        ))
+        .build()
+        .map_err(parquet_error)?;
+    let close = ColumnCloseResult {
+        bytes_written: data.len() as u64,
+        rows_written: n as u64,
+        metadata,
+        bloom_filter: None,
+        column_index: None,
+        // The crate's file writer wants an offset index of every column or of none.
+        offset_index: Some(OffsetIndexMetaData {
+            page_locations: specs[1..]
+                .iter()
+                .zip((0..n).step_by(PAGE_ROWS))
+                .map(|(s, first)| PageLocation {
+                    offset: s.offset as i64,
+                    compressed_page_size: s.compressed_size as i32,
+                    first_row_index: first as i64,
+                })
+                .collect(),
+            unencoded_byte_array_data_bytes: None,
+        }),
+    };
+    Ok(Some((Bytes::from(data), close)))
+}
+
+/// A page of `raw` bytes, snappy-compressed.
+fn compressed(raw: Vec<u8>, page: impl FnOnce(Bytes) -> Page) -> Result<CompressedPage> {
+    let buf = snap::raw::Encoder::new()
+        .compress_vec(&raw)
+        .map_err(|e| Error::new(ErrorKind::Format, format!("parquet: snappy: {e}")))?;
+    Ok(CompressedPage::new(page(Bytes::from(buf)), raw.len()))
+}
+
+/// The column chunk's metadata from the pages written (offsets from its start, as
+/// `append_column` takes them).
+fn chunk_metadata(
+    descr: &ColumnDescPtr,
+    specs: &[PageWriteSpec],
+    rows: usize,
+) -> ColumnChunkMetaDataBuilder {
+    let data_offset = specs.get(1).map_or(0, |s| s.offset);
+    ColumnChunkMetaData::builder(descr.clone())
+        .set_compression(Compression::SNAPPY)
+        .set_encodings(vec![
+            Encoding::PLAIN,
+            Encoding::RLE,
+            Encoding::RLE_DICTIONARY,
+        ])
+        .set_total_compressed_size(specs.iter().map(|s| s.compressed_size as i64).sum())
+        .set_total_uncompressed_size(specs.iter().map(|s| s.uncompressed_size as i64).sum())
+        .set_num_values(rows as i64)
+        .set_dictionary_page_offset(Some(0))
+        .set_data_page_offset(data_offset as i64)
+}
+
+/// Appends `values` (each below `2^bits`) to `out` in Parquet's RLE / bit-packed
+/// hybrid encoding: runs of 8 or more equal values as RLE runs, the rest bit-packed
+/// in groups of 8 (the last one padded with zeros).
+fn rle_hybrid(values: &[u32], bits: u8, out: &mut Vec<u8>) {
+    fn uleb(mut v: u64, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    fn pack(vals: &[u32], bits: u8, out: &mut Vec<u8>) {
+        if vals.is_empty() {
+            return;
+        }
+        let groups = vals.len().div_ceil(8);
+        uleb(((groups as u64) << 1) | 1, out);
+        let (mut acc, mut n) = (0u64, 0u32);
+        for v in vals
+            .iter()
+            .copied()
+            .chain(std::iter::repeat_n(0, groups * 8 - vals.len()))
+        {
+            acc |= u64::from(v) << n;
+            n += u32::from(bits);
+            while n >= 8 {
+                out.push(acc as u8);
+                acc >>= 8;
+                n -= 8;
+            }
+        }
+        debug_assert_eq!(n, 0);
+    }
+    let width = usize::from(bits).div_ceil(8);
+    let mut pending: Vec<u32> = Vec::new();
+    let mut i = 0;
+    while i < values.len() {
+        let v = values[i];
+        let run = values[i..].iter().take_while(|&&x| x == v).count();
+        if run >= 8 && pending.len() % 8 == 0 {
+            pack(&pending, bits, out);
+            pending.clear();
+            uleb((run as u64) << 1, out);
+            out.extend_from_slice(&v.to_le_bytes()[..width]);
+            i += run;
+        } else {
+            let take = if run >= 8 { 8 - pending.len() % 8 } else { run };
+            pending.extend_from_slice(&values[i..i + take]);
+            i += take;
+        }
+    }
+    pack(&pending, bits, out);
 }
