@@ -161,6 +161,10 @@ impl<'a> Plan<'a> {
     }
 
     /// Rows `a..b` as a record batch.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
     pub(crate) fn batch(&self, a: usize, b: usize) -> Result<RecordBatch> {
         let arrays = self
             .cols

@@ -516,33 +516,39 @@ impl Data {
 
     /// Adds to the mask the values that are missing by their own value.
     fn mark_missing(&mut self) {
-        let n = self.values.len();
-        let missing = |i: usize| -> bool {
-            match &self.values {
-                Values::F32(v) if self.kind == Kind::Numpy => v[i].is_nan(),
-                Values::F64(v) if self.kind == Kind::Numpy => v[i].is_nan(),
-                // `isna` of a complex: NaN in either part.
-                Values::C64(v) => v[i].0.is_nan() || v[i].1.is_nan(),
-                Values::C128(v) => v[i].0.is_nan() || v[i].1.is_nan(),
-                Values::DateTime { values, .. } | Values::TimeDelta { values, .. } => {
-                    values[i] == i64::MIN
-                }
-                Values::Categorical { codes, .. } => codes[i] < 0,
-                Values::Object(cells) => cells[i].is_null(),
-                _ => false,
+        fn flags<T>(v: &[T], f: impl Fn(&T) -> bool) -> Option<Vec<bool>> {
+            // A scan first: most columns have no such value, and pay nothing more.
+            let first = v.iter().position(&f)?;
+            let mut out = vec![false; v.len()];
+            for (o, x) in out[first..].iter_mut().zip(&v[first..]) {
+                *o = f(x);
             }
+            Some(out)
+        }
+        let numpy = self.kind == Kind::Numpy;
+        let missing = match &self.values {
+            Values::F32(v) if numpy => flags(v, |x| x.is_nan()),
+            Values::F64(v) if numpy => flags(v, |x| x.is_nan()),
+            Values::C64(v) if numpy => flags(v, |x| x.0.is_nan() || x.1.is_nan()),
+            Values::C128(v) if numpy => flags(v, |x| x.0.is_nan() || x.1.is_nan()),
+            Values::DateTime { values, .. } | Values::TimeDelta { values, .. } => {
+                flags(values, |x| *x == i64::MIN)
+            }
+            Values::Categorical { codes, .. } => flags(codes, |c| *c < 0),
+            Values::Object(cells) => flags(cells, Cell::is_null),
+            _ => None,
         };
-        let any = (0..n).any(missing);
-        if !any {
+        let Some(missing) = missing else {
             return;
-        }
-        let mut valid = self.valid.take().unwrap_or_else(|| vec![true; n]);
-        for (i, v) in valid.iter_mut().enumerate() {
-            if missing(i) {
-                *v = false;
+        };
+        match &mut self.valid {
+            Some(valid) => {
+                for (v, m) in valid.iter_mut().zip(&missing) {
+                    *v &= !m;
+                }
             }
+            None => self.valid = Some(missing.iter().map(|m| !m).collect()),
         }
-        self.valid = Some(valid);
     }
 
     /// The number of values.

@@ -25,7 +25,9 @@ use arrow_array::types::TimestampSecondType;
 use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use bytes::Bytes;
-use parquet::arrow::arrow_writer::{compute_leaves, ArrowWriterOptions};
+use parquet::arrow::arrow_writer::{
+    compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowWriterOptions,
+};
 use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowWriter};
 use parquet::basic::{Compression, Encoding};
 use parquet::column::page::{CompressedPage, Page, PageWriteSpec, PageWriter};
@@ -133,7 +135,21 @@ pub fn write_parquet<W: std::io::Write + Send>(
         .iter()
         .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
         .collect();
-    let mut props = WriterProperties::builder()
+    // Dictionary encoding where it pays (as pyarrow, which falls back to plain once a
+    // dictionary outgrows its page): columns whose first rows are mostly distinct (ids,
+    // measurements, timestamps) are written plain from the start, which saves building
+    // a dictionary of a million entries only to drop it.
+    let sample = plan.batch(0, plan.rows().min(SAMPLE))?;
+    let mut builder = WriterProperties::builder();
+    for (field, column) in schema.fields().iter().zip(sample.columns()) {
+        if mostly_distinct(column.as_ref()) {
+            builder = builder.set_column_dictionary_enabled(
+                parquet::schema::types::ColumnPath::from(field.name().as_str()),
+                false,
+            );
+        }
+    }
+    let mut props = builder
         .set_key_value_metadata(Some(kv))
         .set_compression(Compression::SNAPPY)
         .set_created_by(format!(
@@ -152,6 +168,7 @@ pub fn write_parquet<W: std::io::Write + Send>(
         .and_then(ArrowWriter::into_serialized_writer)
         .map_err(parquet_error)?;
     let leaves = file.schema_descr().columns().to_vec();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let mut done = 0u64;
     for (group, batch) in plan.batches(rows).enumerate() {
         let batch = to_storage(batch?, &storage)?;
@@ -162,24 +179,37 @@ pub fn write_parquet<W: std::io::Write + Send>(
             .create_column_writers(group)
             .map_err(parquet_error)?
             .into_iter();
+        // One task per column: its leaves, their writers (a categorical of strings is
+        // written here, its writer unused).
         let mut leaf = leaves.iter();
-        let mut rg = file.next_row_group().map_err(parquet_error)?;
+        let mut tasks = Vec::new();
         for (field, column) in storage.fields().iter().zip(batch.columns()) {
             let parts = compute_leaves(field, column).map_err(parquet_error)?;
-            let descrs: Vec<&ColumnDescPtr> = leaf.by_ref().take(parts.len()).collect();
-            if let [descr] = descrs[..] {
-                if let Some((data, close)) = dictionary_chunk(descr, column)? {
-                    writers.next().ok_or_else(|| schema_mismatch(field))?;
-                    rg.append_column(&data, close).map_err(parquet_error)?;
-                    continue;
-                }
+            let descrs: Vec<ColumnDescPtr> = leaf.by_ref().take(parts.len()).cloned().collect();
+            let ws: Vec<_> = writers.by_ref().take(parts.len()).collect();
+            if ws.len() != parts.len() {
+                return Err(schema_mismatch(field));
             }
-            for part in &parts {
-                let mut w = writers.next().ok_or_else(|| schema_mismatch(field))?;
-                w.write(part).map_err(parquet_error)?;
-                w.close()
-                    .and_then(|chunk| chunk.append_to_row_group(&mut rg))
-                    .map_err(parquet_error)?;
+            tasks.push(Task {
+                descrs,
+                column: column.clone(),
+                parts,
+                writers: ws,
+            });
+        }
+        // Columns are encoded and compressed in parallel, appended in order.
+        let encoded = encode_all(tasks, threads)?;
+        let mut rg = file.next_row_group().map_err(parquet_error)?;
+        for e in encoded {
+            match e {
+                Encoded::Dictionary(data, close) => {
+                    rg.append_column(&data, close).map_err(parquet_error)?
+                }
+                Encoded::Chunks(chunks) => {
+                    for c in chunks {
+                        c.append_to_row_group(&mut rg).map_err(parquet_error)?;
+                    }
+                }
             }
         }
         rg.close().map_err(parquet_error)?;
@@ -188,6 +218,121 @@ pub fn write_parquet<W: std::io::Write + Send>(
     }
     file.close().map_err(parquet_error)?;
     Ok(())
+}
+
+/// Rows sampled to decide on dictionary encoding.
+const SAMPLE: usize = 4096;
+
+/// More than half of the values distinct (nulls aside): a dictionary would not pay.
+/// Dictionaries (categoricals) and bools are never "mostly distinct".
+fn mostly_distinct(a: &dyn Array) -> bool {
+    use std::collections::HashSet;
+    let n = a.len();
+    if n < 64 {
+        return false;
+    }
+    let present = n - a.null_count();
+    let distinct = match a.data_type() {
+        DataType::Utf8 => a
+            .as_string::<i32>()
+            .iter()
+            .flatten()
+            .collect::<HashSet<_>>()
+            .len(),
+        DataType::LargeUtf8 => a
+            .as_string::<i64>()
+            .iter()
+            .flatten()
+            .collect::<HashSet<_>>()
+            .len(),
+        DataType::Dictionary(..) | DataType::Boolean => return false,
+        t => match t.primitive_width() {
+            Some(w) => {
+                let data = a.to_data();
+                let Some(buf) = data.buffers().first() else {
+                    return false;
+                };
+                let values = &buf.as_slice()[data.offset() * w..];
+                (0..n)
+                    .filter(|&i| a.is_valid(i))
+                    .filter_map(|i| values.get(i * w..(i + 1) * w))
+                    .collect::<HashSet<_>>()
+                    .len()
+            }
+            None => return false,
+        },
+    };
+    distinct * 2 > present
+}
+
+/// One column of a row group to encode.
+struct Task {
+    descrs: Vec<ColumnDescPtr>,
+    column: ArrayRef,
+    parts: Vec<ArrowLeafColumn>,
+    writers: Vec<ArrowColumnWriter>,
+}
+
+/// A column chunk ready to append.
+enum Encoded {
+    /// A categorical of strings, written here.
+    Dictionary(Bytes, ColumnCloseResult),
+    /// The crate's column chunks, one per leaf.
+    Chunks(Vec<ArrowColumnChunk>),
+}
+
+fn encode(task: Task) -> Result<Encoded> {
+    if let [descr] = &task.descrs[..] {
+        if let Some((data, close)) = dictionary_chunk(descr, &task.column)? {
+            return Ok(Encoded::Dictionary(data, close));
+        }
+    }
+    let mut chunks = Vec::with_capacity(task.parts.len());
+    for (part, mut w) in task.parts.iter().zip(task.writers) {
+        w.write(part).map_err(parquet_error)?;
+        chunks.push(w.close().map_err(parquet_error)?);
+    }
+    Ok(Encoded::Chunks(chunks))
+}
+
+/// Encodes the tasks on up to `threads` threads (columns dealt out in turn); the
+/// results in the tasks' order.
+fn encode_all(tasks: Vec<Task>, threads: usize) -> Result<Vec<Encoded>> {
+    let n = tasks.len();
+    if threads <= 1 || n <= 1 {
+        return tasks.into_iter().map(encode).collect();
+    }
+    let mut lanes: Vec<Vec<(usize, Task)>> = (0..threads.min(n)).map(|_| Vec::new()).collect();
+    for (i, t) in tasks.into_iter().enumerate() {
+        let k = lanes.len();
+        lanes[i % k].push((i, t));
+    }
+    let mut out: Vec<Option<Result<Encoded>>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = lanes
+            .into_iter()
+            .map(|lane| {
+                scope.spawn(move || {
+                    lane.into_iter()
+                        .map(|(i, t)| (i, encode(t)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(results) => {
+                    for (i, r) in results {
+                        out[i] = Some(r);
+                    }
+                }
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+    });
+    out.into_iter()
+        .map(|r| r.expect("every task ran"))
+        .collect()
 }
 
 fn schema_mismatch(field: &Field) -> Error {
