@@ -203,7 +203,7 @@ pub fn write_parquet<W: std::io::Write + Send>(
         for e in encoded {
             match e {
                 Encoded::Dictionary(data, close) => {
-                    rg.append_column(&data, close).map_err(parquet_error)?
+                    rg.append_column(&data, *close).map_err(parquet_error)?
                 }
                 Encoded::Chunks(chunks) => {
                     for c in chunks {
@@ -276,7 +276,7 @@ struct Task {
 /// A column chunk ready to append.
 enum Encoded {
     /// A categorical of strings, written here.
-    Dictionary(Bytes, ColumnCloseResult),
+    Dictionary(Bytes, Box<ColumnCloseResult>),
     /// The crate's column chunks, one per leaf.
     Chunks(Vec<ArrowColumnChunk>),
 }
@@ -284,7 +284,7 @@ enum Encoded {
 fn encode(task: Task) -> Result<Encoded> {
     if let [descr] = &task.descrs[..] {
         if let Some((data, close)) = dictionary_chunk(descr, &task.column)? {
-            return Ok(Encoded::Dictionary(data, close));
+            return Ok(Encoded::Dictionary(data, Box::new(close)));
         }
     }
     let mut chunks = Vec::with_capacity(task.parts.len());
