@@ -284,4 +284,53 @@ mod cli {
         assert!(!st.names().is_empty());
         std::fs::remove_dir_all(&dir).ok();
     }
+
+    #[cfg(all(feature = "arrow", feature = "parquet"))]
+    #[test]
+    fn unwritable_columns_are_named_and_skipped_on_request() {
+        let dir = tmp("skip");
+        let src = PathBuf::from(format!(
+            "{}/fixtures/pandas/v3/numeric.p5.pkl",
+            env!("CARGO_MANIFEST_DIR")
+        ));
+        let out = dir.join("n.parquet");
+        let o = run(&[
+            "convert".as_ref(),
+            src.as_os_str(),
+            out.as_os_str(),
+            "--force".as_ref(),
+        ]);
+        assert!(!o.status.success());
+        let e = stderr(&o);
+        assert!(e.contains("column \"c128\" holds complex128 values"), "{e}");
+        assert!(e.contains("--skip-unsupported"), "{e}");
+        assert!(!out.exists());
+        let o = run(&[
+            "convert".as_ref(),
+            src.as_os_str(),
+            out.as_os_str(),
+            "--force".as_ref(),
+            "--skip-unsupported".as_ref(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("skipped: column \"c128\""), "{e}");
+        assert!(e.contains("wrote 5 rows, 11 columns"), "{e}");
+        let file = std::fs::File::open(&out).unwrap();
+        let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+        use parquet::file::reader::FileReader;
+        let names: Vec<String> = reader
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        assert!(!names.contains(&"c128".to_string()), "{names:?}");
+        assert!(
+            names.contains(&"f64".to_string()) || names.len() == 11,
+            "{names:?}"
+        );
+    }
 }

@@ -376,10 +376,32 @@ fn convert_command(
         ));
     }
     check_dest(dest, force)?;
-    let df = match load_pandas(file)? {
+    #[allow(unused_mut)]
+    let mut df = match load_pandas(file)? {
         Pandas::DataFrame(df) => df,
         Pandas::Series(s) => s.into_frame(),
     };
+    // Columns Arrow cannot hold: named on stderr and left out with --skip-unsupported,
+    // else the error names the first.
+    #[cfg(feature = "arrow")]
+    if matches!(target, Target::Parquet | Target::Ipc) {
+        let bad = df.unwritable_columns();
+        if let Some((i, e)) = bad.first() {
+            if !skip_unsupported {
+                let _ = i;
+                return Err(format!(
+                    "{}: {} (--skip-unsupported writes the other columns)",
+                    dest.display(),
+                    e.message()
+                ));
+            }
+            for (_, e) in &bad {
+                eprintln!("pickle-vm: skipped: {}", e.message());
+            }
+            let drop: Vec<usize> = bad.iter().map(|(i, _)| *i).collect();
+            df.drop_columns(&drop);
+        }
+    }
     let rows = df.len() as u64;
     let bar = progress_bar(rows, "rows", quiet);
     let mut opts = WriteOptions::default();
@@ -405,7 +427,13 @@ fn convert_command(
     tmp.commit()?;
     if !quiet {
         let (r, c) = df.shape();
-        eprintln!("wrote {r} rows, {c} columns to {}", dest.display());
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        eprintln!(
+            "wrote {}, {} to {}",
+            plural(r, "row"),
+            plural(c, "column"),
+            dest.display()
+        );
     }
     Ok(())
 }

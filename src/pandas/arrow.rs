@@ -186,6 +186,41 @@ impl<'a> Plan<'a> {
 }
 
 impl DataFrame {
+    /// The columns Arrow and Parquet cannot hold (complex numbers, Python objects of
+    /// mixed types, lists and dicts, ints beyond 64 bits, duplicate names), with the
+    /// reason for each: positions in [`columns`](Self::columns). Drop them with
+    /// [`drop_columns`](Self::drop_columns) to write the rest.
+    ///
+    /// ```no_run
+    /// let mut df = serde_pickle_vm::pandas::read_pickle("frame.pkl")?.into_frame()?;
+    /// let bad = df.unwritable_columns();
+    /// for (i, why) in &bad {
+    ///     eprintln!("skipping column {}: {why}", df.columns()[*i].name);
+    /// }
+    /// df.drop_columns(&bad.iter().map(|(i, _)| *i).collect::<Vec<_>>());
+    /// let out = std::fs::File::create("frame.parquet")?;
+    /// serde_pickle_vm::pandas::write_parquet(&df, out, Default::default())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unwritable_columns(&self) -> Vec<(usize, Error)> {
+        let mut out = Vec::new();
+        let mut taken: HashSet<String> = HashSet::new();
+        for (i, c) in self.columns.iter().enumerate() {
+            let (_, field) = name_strings(&c.name);
+            if let Err(e) = arrow_type(&c.data, &field) {
+                out.push((i, e));
+            } else if !taken.insert(field.clone()) {
+                out.push((
+                    i,
+                    unsupported(format!(
+                        "duplicate column name {field:?}: Parquet and Arrow columns need distinct names"
+                    )),
+                ));
+            }
+        }
+        out
+    }
+
     /// The Arrow schema of the frame's columns and non-range index levels, with the
     /// `pandas` metadata pyarrow writes (`index_columns`, `column_indexes`, `columns`).
     pub fn arrow_schema(&self) -> Result<SchemaRef> {

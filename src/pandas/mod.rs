@@ -786,6 +786,16 @@ impl DataFrame {
         self.column_names.as_deref()
     }
 
+    /// Removes the columns at `positions` (positions in [`columns`](Self::columns)).
+    pub fn drop_columns(&mut self, positions: &[usize]) {
+        let mut i = 0;
+        self.columns.retain(|_| {
+            let keep = !positions.contains(&i);
+            i += 1;
+            keep
+        });
+    }
+
     /// The first column whose label is `name` (its [`Label::key`]).
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns
