@@ -1063,6 +1063,19 @@ pub(crate) fn tz_of(t: V<'_, '_>) -> Option<Tz> {
     }
 }
 
+/// A zone the tz database knows (its offsets make the ISO text): an unknown name is an
+/// error, not UTC.
+fn known_tz(t: V<'_, '_>, tz: Tz) -> Result<Tz> {
+    if tz.is_known() {
+        Ok(tz)
+    } else {
+        Err(unsupported(
+            t,
+            format!("time zone {tz} is not in the tz database (jiff's bundled copy)"),
+        ))
+    }
+}
+
 /// The arrays of a block: one [`Data`] per column the block holds (`ncols` of a 2-D
 /// numpy block; one for an extension array).
 pub(crate) fn array(v: V<'_, '_>, ncols: usize) -> Result<Vec<Data>> {
@@ -1324,16 +1337,19 @@ fn ndarray_backed(
                 let t = dtype
                     .get("tz")
                     .ok_or_else(|| bad(dtype, "a DatetimeTZDtype has no tz"))?;
-                Some(tz_of(t).ok_or_else(|| {
-                    unsupported(
-                        t,
-                        format!(
-                            "the time zone {} is not supported (zoneinfo, pytz, \
+                Some(known_tz(
+                    t,
+                    tz_of(t).ok_or_else(|| {
+                        unsupported(
+                            t,
+                            format!(
+                                "the time zone {} is not supported (zoneinfo, pytz, \
                              datetime.timezone and dateutil's UTC are)",
-                            crate::de::describe_value(t)
-                        ),
-                    )
-                })?)
+                                crate::de::describe_value(t)
+                            ),
+                        )
+                    })?,
+                )?)
             } else {
                 None
             };

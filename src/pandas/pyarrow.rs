@@ -226,11 +226,20 @@ fn restore_depth(v: V<'_, '_>, depth: usize) -> Result<(Values, Option<Vec<bool>
                 unreachable!()
             };
             match &ty {
-                Ty::Timestamp(_, tz) => Values::DateTime {
-                    values: vals,
-                    unit: u.clone(),
-                    tz: tz.clone().map(|z| tz_of_name(&z)),
-                },
+                Ty::Timestamp(_, tz) => {
+                    let tz = tz.as_deref().map(tz_of_name);
+                    if let Some(z) = tz.as_ref().filter(|z| !z.is_known()) {
+                        return Err(Error::new(
+                            ErrorKind::Unsupported,
+                            format!("time zone {z} is not in the tz database (jiff's bundled copy)"),
+                        ));
+                    }
+                    Values::DateTime {
+                        values: vals,
+                        unit: u.clone(),
+                        tz,
+                    }
+                }
                 _ => Values::TimeDelta {
                     values: vals,
                     unit: u.clone(),

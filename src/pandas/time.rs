@@ -267,6 +267,9 @@ mod tests {
         assert_eq!(timedelta_text(3_600_000_000_000, &ns()), "0 days 01:00:00");
         assert_eq!(timedelta_text(-1, &ns()), "-1 days +23:59:59.999999999");
         assert_eq!(f32_text(0.1), "0.1");
+        // An unknown zone is not taken for UTC (the rebuild refuses it).
+        assert!(!Tz::Named("Nowhere/Else".into()).is_known());
+        assert!(Tz::Named("America/New_York".into()).is_known());
         assert_eq!(complex_text(1.0, -2.0), "(1-2j)");
     }
 }
