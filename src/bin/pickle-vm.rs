@@ -28,7 +28,7 @@ use clap::{Parser, Subcommand};
 use serde_pickle_vm::dis::DisOptions;
 use serde_pickle_vm::file::{self, FileOptions};
 use serde_pickle_vm::json::{self, JsonOptions};
-use serde_pickle_vm::pandas::{self, IndexKind, Label, Pandas, WriteOptions};
+use serde_pickle_vm::pandas::{self, Label, Pandas, WriteOptions};
 use serde_pickle_vm::torch::{save_safetensors, Bytes, Checkpoint, LoadOptions};
 use serde_pickle_vm::{Encoding, Errors, Options, Unpickler};
 use std::io::{self, IsTerminal, Read, Write};
@@ -506,14 +506,7 @@ fn label_json(l: &Label) -> serde_json::Value {
 }
 
 fn index_kind(ix: &pandas::Index) -> &'static str {
-    match ix.kind {
-        IndexKind::Range { .. } => "RangeIndex",
-        IndexKind::Index => "Index",
-        IndexKind::Datetime => "DatetimeIndex",
-        IndexKind::Timedelta => "TimedeltaIndex",
-        IndexKind::Categorical => "CategoricalIndex",
-        IndexKind::Multi => "MultiIndex",
-    }
+    ix.kind.class_name()
 }
 
 fn pandas_command(cmd: PandasCommand, out: &mut impl Write) -> Result<(), String> {

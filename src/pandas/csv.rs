@@ -448,7 +448,7 @@ fn timedelta(ns: i128, days_only: bool, digits: u8, out: &mut String) {
 
 /// numpy's `str()` of a float32: the shortest digits of 32 bits, positional for
 /// `1e-4 <= |x| < 1e6` (numpy 2.4), else `1.5e+06`.
-fn f32_text(x: f32, out: &mut String) {
+pub(crate) fn f32_into(x: f32, out: &mut String) {
     if !x.is_finite() {
         out.push_str(&float_repr(x as f64));
         return;
@@ -520,7 +520,7 @@ fn plain(values: &Values, i: usize, out: &mut String) {
         Values::U32(v) => write!(out, "{}", v[i]),
         Values::U64(v) => write!(out, "{}", v[i]),
         Values::F32(v) => {
-            f32_text(v[i], out);
+            f32_into(v[i], out);
             Ok(())
         }
         Values::F64(v) => {
@@ -637,7 +637,7 @@ mod tests {
 
     fn f32s(x: f32) -> String {
         let mut s = String::new();
-        f32_text(x, &mut s);
+        f32_into(x, &mut s);
         s
     }
 

@@ -1,19 +1,12 @@
 //! `df.info()`: the index, each column's non-null count and dtype, the dtype counts.
 
-use super::{DataFrame, Index, IndexKind, Series};
+use super::{DataFrame, Index, Series};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 fn index_line(ix: &Index) -> String {
     let n = ix.len();
-    let name = match &ix.kind {
-        IndexKind::Range { .. } => "RangeIndex",
-        IndexKind::Index => "Index",
-        IndexKind::Datetime => "DatetimeIndex",
-        IndexKind::Timedelta => "TimedeltaIndex",
-        IndexKind::Categorical => "CategoricalIndex",
-        IndexKind::Multi => "MultiIndex",
-    };
+    let name = ix.kind.class_name();
     if n == 0 {
         return format!("{name}: 0 entries");
     }

@@ -231,6 +231,21 @@ pub enum IndexKind {
     Multi,
 }
 
+impl IndexKind {
+    /// The pandas class: `RangeIndex`, `Index`, `DatetimeIndex`, `TimedeltaIndex`,
+    /// `CategoricalIndex`, `MultiIndex`.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            IndexKind::Range { .. } => "RangeIndex",
+            IndexKind::Index => "Index",
+            IndexKind::Datetime => "DatetimeIndex",
+            IndexKind::Timedelta => "TimedeltaIndex",
+            IndexKind::Categorical => "CategoricalIndex",
+            IndexKind::Multi => "MultiIndex",
+        }
+    }
+}
+
 impl Index {
     /// The number of rows.
     pub fn len(&self) -> usize {

@@ -193,13 +193,11 @@ pub(crate) fn complex_text(re: f64, im: f64) -> String {
     }
 }
 
-/// numpy's `str(np.float32(x))`: the shortest digits that round-trip in 32 bits.
+/// numpy's `str(np.float32(x))` (the CSV writer's rule: shortest digits, ties to even).
 pub(crate) fn f32_text(x: f32) -> String {
-    if !x.is_finite() {
-        return crate::pyrepr::float_repr(x as f64);
-    }
-    let shortest: f64 = format!("{x:e}").parse().unwrap_or(x as f64);
-    crate::pyrepr::float_repr(shortest)
+    let mut s = String::new();
+    super::csv::f32_into(x, &mut s);
+    s
 }
 
 /// The text of an object cell (`str(value)`).
