@@ -1180,6 +1180,27 @@ fn replay(target: &str, data: &[u8]) {
             }
             let _ = serde_pickle_vm::file::dis(data, &mut String::new(), &DisOptions::default());
         }
+        // What the `pandas` fuzz target runs.
+        #[cfg(feature = "pandas")]
+        "pandas" => {
+            use serde_pickle_vm::pandas::Pandas;
+            if let Ok(g) = load_slice(data) {
+                if let Ok(p) = Pandas::from_graph(&g) {
+                    let _ = p.info();
+                    if let Pandas::DataFrame(df) = &p {
+                        for c in df.columns() {
+                            let _ = (c.data.dtype_name(), c.data.null_count());
+                            for i in 0..c.data.len().min(64) {
+                                let _ = c.data.text(i);
+                            }
+                        }
+                    }
+                }
+            }
+            let _ = from_slice::<Vec<serde_json::Value>>(data);
+            let _ = from_slice::<Vec<(Option<i64>, Option<String>)>>(data);
+            let _ = from_slice::<std::collections::HashMap<String, Vec<serde_json::Value>>>(data);
+        }
         #[cfg(feature = "torch")]
         "torch" => {
             use serde_pickle_vm::torch::Checkpoint;

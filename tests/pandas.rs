@@ -615,6 +615,65 @@ fn bombs_are_refused_not_materialized() {
     assert_eq!(rows.len(), 1 << 16);
 }
 
+/// The `pandas` fuzz target's finds and their kin (`tests/regressions/pandas/`, by
+/// `fixtures/generate_pandas_regressions.py`): each once panicked on an overflow, aborted
+/// on an allocation or made a frame far past the budget; now an error that says why, or
+/// (RangeIndexes whose bounds span all of i64) the frame pandas would make.
+#[test]
+fn fuzz_finds_are_errors() {
+    use serde_pickle_vm::ErrorKind::{Format, Limit, Unsupported};
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions/pandas");
+    let cases = [
+        (
+            "range-index-span-overflow",
+            Limit,
+            "RangeIndex of 18446744073709551615 rows",
+        ),
+        (
+            "block-shape-huge-rows",
+            Format,
+            "block holds 1099511627776 columns",
+        ),
+        (
+            "object-block-shape-huge-rows",
+            Format,
+            "block holds 1099511627776 columns",
+        ),
+        ("tz-fixed-offset-overflow", Unsupported, "less than a day"),
+        ("tz-timedelta-overflow", Unsupported, "less than a day"),
+        ("pyarrow-length-overflow", Limit, "budget"),
+        (
+            "pyarrow-dictionary-type-shared",
+            Unsupported,
+            "dictionary within a dictionary",
+        ),
+        ("pyarrow-chunks-shared", Limit, "budget"),
+        ("shared-float16-blocks", Limit, "budget"),
+    ];
+    for (name, kind, needle) in cases {
+        let e = read_pickle(d.join(format!("{name}.pkl"))).unwrap_err();
+        assert_eq!(e.kind(), kind, "{name}: {e}");
+        assert!(e.to_string().contains(needle), "{name}: {e}");
+    }
+    for (name, len, first, last) in [
+        ("range-index-step-min", 1, 0, 0),
+        ("range-index-value-overflow", 4, i64::MIN, 1i64 << 62),
+    ] {
+        let Pandas::DataFrame(df) = read_pickle(d.join(format!("{name}.pkl"))).unwrap() else {
+            panic!("{name}: not a frame")
+        };
+        assert_eq!(df.len(), len, "{name}");
+        let rows: Vec<HashMap<String, Json>> =
+            serde_pickle_vm::from_file(d.join(format!("{name}.pkl"))).unwrap();
+        assert_eq!(rows.len(), len, "{name}");
+        let text = df.info();
+        assert!(
+            text.contains(&format!("{first} to {last}")),
+            "{name}: {text}"
+        );
+    }
+}
+
 /// Every pandas fixture with bytes changed at random (fixed seed): the rebuild, `info`,
 /// serde into rows and the CSV writer fail with errors or succeed — never panic. (The
 /// `pandas` fuzz target goes further.)

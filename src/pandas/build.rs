@@ -528,14 +528,18 @@ pub(crate) fn index(v: V<'_, '_>) -> Result<Index> {
             if step == 0 {
                 return Err(bad(d, "RangeIndex step is 0"));
             }
-            let n = if step > 0 {
-                ceil_div((stop - start).max(0), step)
+            // In i128: the bounds may be any two i64s (and `step` i64::MIN).
+            let (span, by) = if step > 0 {
+                (stop as i128 - start as i128, step as i128)
             } else {
-                ceil_div((start - stop).max(0), -step)
+                (start as i128 - stop as i128, -(step as i128))
             };
-            let n = range_len(n, v)?;
+            let n = range_len(ceil_div(span.max(0), by), v)?;
             charge_or(v, n as u64 * 8)?;
-            let values: Vec<i64> = (0..n as i64).map(|i| start + i * step).collect();
+            // Every value lies between start and stop; `i * step` alone may not fit.
+            let values: Vec<i64> = (0..n as i128)
+                .map(|i| (start as i128 + i * step as i128) as i64)
+                .collect();
             Ok(Index {
                 kind: IndexKind::Range { start, stop, step },
                 levels: vec![Column {
@@ -767,6 +771,10 @@ fn int_values(a: &NdArray) -> Option<Vec<i64>> {
     Some(out)
 }
 
+/// What the rebuild charges for a column besides its values (its `Data`, the
+/// name and plan the rows and writers make for it).
+const COLUMN_COST: u64 = 64;
+
 /// A numeric numpy array as typed values: one `Values` per row of a 2-D block
 /// (`(columns, rows)`), or one for a 1-D array.
 fn numeric(a: &NdArray) -> Result<Vec<Values>> {
@@ -782,7 +790,14 @@ fn numeric(a: &NdArray) -> Result<Vec<Values>> {
     };
     let dt = a.dtype();
     let size = dt.itemsize();
-    if !charge((k * n * size) as u64) {
+    // What the copy makes: every element as at least a value's 8 bytes (a float16 becomes
+    // an f32, a bool a cell that rows and serde deliver one by one), and every row a
+    // column of its own (a shape of (2**40, 0) holds no data, but as many columns).
+    let cost = (k as u64)
+        .saturating_mul(n as u64)
+        .saturating_mul(size.max(8) as u64)
+        .saturating_add((k as u64).saturating_mul(COLUMN_COST));
+    if !charge(cost) {
         return Err(Error::limit(
             "rebuilding the pandas frame would copy more array data than its budget \
              (an array shared by many blocks counts each time)",
@@ -1042,20 +1057,16 @@ pub(crate) fn tz_of(t: V<'_, '_>) -> Option<Tz> {
         ("zoneinfo" | "zoneinfo._zoneinfo", _) => Some(Tz::Named(a.first()?.as_str()?.to_string())),
         ("pytz", "_p") => Some(Tz::Named(a.first()?.as_str()?.to_string())),
         ("pytz", "_UTC" | "utc") => Some(Tz::Named("UTC".into())),
-        ("pytz", "FixedOffset") => Some(Tz::Fixed(a.first()?.as_i64()? as i32 * 60)),
+        ("pytz", "FixedOffset") => fixed(a.first()?.as_i64()?.checked_mul(60)?),
         ("datetime", "timezone") => match a.first()?.as_emulated()? {
             Emulated::TimeDelta {
                 days,
                 seconds,
                 microseconds: 0,
-            } => {
-                let s = days * 86_400 + seconds;
-                Some(if s == 0 {
-                    Tz::Named("UTC".into())
-                } else {
-                    Tz::Fixed(s as i32)
-                })
-            }
+            } => match days.checked_mul(86_400)?.checked_add(*seconds)? {
+                0 => Some(Tz::Named("UTC".into())),
+                s => fixed(s),
+            },
             _ => None,
         },
         ("dateutil.tz.tz", "tzutc") => Some(Tz::Named("UTC".into())),
@@ -1076,19 +1087,25 @@ fn known_tz(t: V<'_, '_>, tz: Tz) -> Result<Tz> {
     }
 }
 
+/// A fixed UTC offset in seconds; Python's are strictly within a day (`None` beyond).
+fn fixed(secs: i64) -> Option<Tz> {
+    (secs.unsigned_abs() < 86_400).then_some(Tz::Fixed(secs as i32))
+}
+
 /// The arrays of a block: one [`Data`] per column the block holds (`ncols` of a 2-D
 /// numpy block; one for an extension array).
 pub(crate) fn array(v: V<'_, '_>, ncols: usize) -> Result<Vec<Data>> {
     match v.as_emulated() {
         Some(Emulated::NdArray(a)) => {
-            let vals = numeric(a).map_err(|e| at(v, e))?;
-            let rows = vals.len();
-            if a.shape().len() == 2 && rows != ncols {
-                return Err(bad(
-                    v,
-                    format!("a block holds {rows} columns but its placement names {ncols}"),
-                ));
+            if let [rows, _] = a.shape() {
+                if *rows != ncols {
+                    return Err(bad(
+                        v,
+                        format!("a block holds {rows} columns but its placement names {ncols}"),
+                    ));
+                }
             }
+            let vals = numeric(a).map_err(|e| at(v, e))?;
             return Ok(vals
                 .into_iter()
                 .map(|x| Data::new(x, None, Kind::Numpy))
@@ -1101,6 +1118,13 @@ pub(crate) fn array(v: V<'_, '_>, ncols: usize) -> Result<Vec<Data>> {
                 [k, n] => (*k, *n),
                 s => return Err(bad(v, format!("an object block has shape {s:?}"))),
             };
+            if shape.len() == 2 && k != ncols {
+                return Err(bad(
+                    v,
+                    format!("a block holds {k} columns but its placement names {ncols}"),
+                ));
+            }
+            charge_or(v, (k as u64).saturating_mul(COLUMN_COST))?;
             let mut out = Vec::with_capacity(k);
             for r in 0..k {
                 let row = &items[r * n..(r + 1) * n];
@@ -1344,7 +1368,8 @@ fn ndarray_backed(
                             t,
                             format!(
                                 "the time zone {} is not supported (zoneinfo, pytz, \
-                             datetime.timezone and dateutil's UTC are)",
+                             datetime.timezone and dateutil's UTC are; a fixed offset must \
+                             be less than a day)",
                                 crate::de::describe_value(t)
                             ),
                         )
@@ -1407,7 +1432,7 @@ fn ndarray_backed(
 
 /// A RangeIndex's length, bounded: a frame's columns hold data for every row, so a
 /// range far longer than the input could hold is hostile (no allocation for it).
-fn range_len(n: i64, v: V<'_, '_>) -> Result<usize> {
+fn range_len(n: i128, v: V<'_, '_>) -> Result<usize> {
     let cap = v.graph().input_len().saturating_mul(16).max(1 << 20);
     match u64::try_from(n) {
         Ok(n) if n <= cap => Ok(n as usize),
@@ -1421,6 +1446,6 @@ fn range_len(n: i64, v: V<'_, '_>) -> Result<usize> {
     }
 }
 
-fn ceil_div(a: i64, b: i64) -> i64 {
-    a / b + i64::from(a % b != 0)
+fn ceil_div(a: i128, b: i128) -> i128 {
+    a / b + i128::from(a % b != 0)
 }

@@ -52,6 +52,13 @@ impl Ty {
 }
 
 fn ty(t: V<'_, '_>) -> Result<Ty> {
+    ty_at(t, false)
+}
+
+/// The type `t`; `inner` within a dictionary type (whose index and value types are not
+/// dictionaries: a nesting, or a type shared by both sides at every level, would be
+/// walked without end).
+fn ty_at(t: V<'_, '_>, inner: bool) -> Result<Ty> {
     let args: Vec<V<'_, '_>> = match t.as_object() {
         Some(obj) => t
             .graph()
@@ -131,10 +138,13 @@ fn ty(t: V<'_, '_>) -> Result<Ty> {
                     "a pyarrow dictionary type without index and value types",
                 ));
             };
+            if inner {
+                return Err(unsupported("dictionary within a dictionary type".into()));
+            }
             let ordered = args.get(2).and_then(|o| o.as_bool()).unwrap_or(false);
             Ok(Ty::Dictionary(
-                Box::new(ty(*i)?),
-                Box::new(ty(*v)?),
+                Box::new(ty_at(*i, true)?),
+                Box::new(ty_at(*v, true)?),
                 ordered,
             ))
         }
@@ -197,7 +207,15 @@ fn restore_depth(v: V<'_, '_>, depth: usize) -> Result<(Values, Option<Vec<bool>
     let bufs: Vec<Option<&[u8]>> = buffers.iter().map(buffer).collect::<Result<_>>()?;
     // What the copy will make: a buffer shared by many arrays counts each time.
     let bytes: u64 = bufs.iter().map(|b| b.map_or(0, |b| b.len() as u64)).sum();
-    charge_or(v, bytes.saturating_add(len as u64 * 8))?;
+    // Every array costs something, however short: a chunk may be shared by many chunked
+    // arrays, each shared in turn (256: what a restore costs; pickled, one takes ≥ 17
+    // bytes, so an honest pickle stays well within the 64-per-byte budget).
+    charge_or(
+        v,
+        bytes
+            .saturating_add((len as u64).saturating_mul(8))
+            .saturating_add(256),
+    )?;
     let get = |i: usize| bufs.get(i).copied().flatten();
     let validity = match get(0) {
         Some(bits) => Some(bitmap(bits, off, len).ok_or_else(|| {
