@@ -1,7 +1,6 @@
 //! pandas frames from any pickle: the rebuild (`Pandas::from_graph`), `info()`, and
 //! serde into rows (`serde_json::Value`, a typed row struct, tuples), columns and a
-//! Series' map; with the `arrow` feature, the record batches. Seeded from
-//! `fixtures/pandas/`.
+//! Series' map. Seeded from `fixtures/pandas/`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
