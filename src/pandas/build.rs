@@ -468,7 +468,7 @@ fn label_at(d: &Data, r: usize) -> Label {
             Cell::Float(f) => Label::Float(*f),
             Cell::Bool(b) => Label::Bool(*b),
             Cell::None => Label::None,
-            Cell::List(parts) => Label::Tuple(
+            Cell::List(parts) | Cell::Tuple(parts) => Label::Tuple(
                 parts
                     .iter()
                     .map(|p| match p {
@@ -938,7 +938,8 @@ pub(crate) fn cell(v: V<'_, '_>, depth: usize) -> Cell {
     match node {
         Node::BigInt(b) => Cell::BigInt(b.to_string()),
         Node::Bytes(_) | Node::ByteArray(_) => Cell::Bytes(v.as_bytes().unwrap_or(&[]).to_vec()),
-        Node::List(_) | Node::Tuple(_) | Node::Set(_) | Node::FrozenSet(_) if depth < 32 => {
+        Node::Tuple(_) if depth < 32 => Cell::Tuple(v.iter().map(|x| cell(x, depth + 1)).collect()),
+        Node::List(_) | Node::Set(_) | Node::FrozenSet(_) if depth < 32 => {
             Cell::List(v.iter().map(|x| cell(x, depth + 1)).collect())
         }
         Node::Dict(_) if depth < 32 => Cell::Dict(

@@ -611,6 +611,19 @@ fn cell_repr(c: &Cell, out: &mut String) {
             }
             out.push(']');
         }
+        Cell::Tuple(items) => {
+            out.push('(');
+            for (k, item) in items.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                cell_repr(item, out);
+            }
+            if items.len() == 1 {
+                out.push(',');
+            }
+            out.push(')');
+        }
         Cell::Dict(pairs) => {
             out.push('{');
             for (k, (key, value)) in pairs.iter().enumerate() {

@@ -985,7 +985,7 @@ impl<'de> de::Deserializer<'de> for CellValue<'_, '_> {
                 visitor.visit_bytes(b)
             }
             Cell::Nanos(n) => visitor.visit_i64(*n),
-            Cell::List(items) => {
+            Cell::List(items) | Cell::Tuple(items) => {
                 visitor.visit_seq(de::value::SeqDeserializer::new(items.iter().map(|c| {
                     CellValue {
                         cell: c,

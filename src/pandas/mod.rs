@@ -455,8 +455,10 @@ pub enum Cell {
     Str(String),
     /// Bytes.
     Bytes(Vec<u8>),
-    /// A list, tuple or set.
+    /// A list or set.
     List(Vec<Cell>),
+    /// A tuple.
+    Tuple(Vec<Cell>),
     /// A dict.
     Dict(Vec<(Cell, Cell)>),
     /// A datetime, date, time, Decimal, UUID (their text: ISO 8601, the exact decimal,
@@ -497,6 +499,7 @@ impl Cell {
             Cell::Str(_) => "str",
             Cell::Bytes(_) => "bytes",
             Cell::List(_) => "list",
+            Cell::Tuple(_) => "tuple",
             Cell::Dict(_) => "dict",
             Cell::Text(_) => "text",
             Cell::Nanos(_) => "timedelta",

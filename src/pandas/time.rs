@@ -213,6 +213,11 @@ pub(crate) fn cell_text(c: &Cell) -> String {
             let parts: Vec<String> = items.iter().map(cell_text).collect();
             format!("[{}]", parts.join(", "))
         }
+        Cell::Tuple(items) => {
+            let parts: Vec<String> = items.iter().map(cell_text).collect();
+            let comma = if items.len() == 1 { "," } else { "" };
+            format!("({}{comma})", parts.join(", "))
+        }
         Cell::Dict(pairs) => {
             let parts: Vec<String> = pairs
                 .iter()
