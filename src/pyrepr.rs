@@ -132,6 +132,27 @@ fn push_repr(out: &mut String, b: &[u8], always_escape_squote: bool) {
 /// assert_eq!(float_repr(f64::NAN), "nan");
 /// assert_eq!(float_repr(f64::NEG_INFINITY), "-inf");
 /// ```
+/// The shortest scientific digits of `x` that read back as `x` (`-1.2345e-7`), and on a
+/// tie between two strings of that length the even one, as Python's dtoa and numpy's
+/// Dragon4 pick (Rust's `{:e}` rounds up). For `f64` and `f32`.
+pub(crate) fn shortest_sci<F>(x: F) -> String
+where
+    F: std::fmt::LowerExp + std::str::FromStr + PartialEq + Copy,
+{
+    let mut sci = format!("{x:e}");
+    let ndigits = sci
+        .split('e')
+        .next()
+        .map_or(0, |m| m.bytes().filter(u8::is_ascii_digit).count());
+    if ndigits > 1 {
+        let even = format!("{:.*e}", ndigits - 1, x);
+        if even != sci && even.parse::<F>().ok() == Some(x) {
+            sci = even;
+        }
+    }
+    sci
+}
+
 pub fn float_repr(x: f64) -> String {
     if x.is_nan() {
         return "nan".to_string();
@@ -143,17 +164,7 @@ pub fn float_repr(x: f64) -> String {
     // two strings of that length round-trip and `x` lies exactly halfway between them,
     // it rounds up where Python's dtoa picks the even one; the correctly rounded
     // (ties-to-even) formatting at the same precision is Python's choice then.
-    let mut sci = format!("{x:e}");
-    let ndigits = sci
-        .split('e')
-        .next()
-        .map_or(0, |m| m.bytes().filter(u8::is_ascii_digit).count());
-    if ndigits > 1 {
-        let even = format!("{:.*e}", ndigits - 1, x);
-        if even != sci && even.parse::<f64>() == Ok(x) {
-            sci = even;
-        }
-    }
+    let sci = shortest_sci(x);
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let (neg, mantissa) = match mantissa.strip_prefix('-') {

@@ -75,29 +75,33 @@ impl<'a, 'g, 'de> Deser<'a, 'g, 'de> {
     #[cfg(feature = "pandas")]
     #[inline]
     fn pandas(&self) -> Option<Result<crate::pandas::Pandas>> {
-        {
-            let Some(Node::Object(obj)) = self.v.node() else {
-                return None;
-            };
-            let class = self.v.graph().object(*obj).callable;
-            let g = self.v.with(class).as_global()?;
-            if !(g.module.starts_with("pandas")
-                || g.name.ends_with("DataFrame")
-                || g.name.ends_with("Series"))
-            {
-                return None;
-            }
-            if !crate::pandas::is_pandas_object(self.v) {
-                return None;
-            }
-            // Each visit rebuilds the frame: its bytes count against the walk's budget, so
-            // a frame reached a million times through shared references is refused.
-            let (p, cost) = crate::pandas::pandas_with_cost(self.v);
-            Some(
-                p.and_then(|p| self.walk.charge_bytes(cost).map(|_| p))
-                    .map_err(|e| locate(self.v, e)),
-            )
+        if !self.is_frame() {
+            return None;
         }
+        // Each visit rebuilds the frame: its bytes count against the walk's budget, so
+        // a frame reached a million times through shared references is refused.
+        let (p, cost) = crate::pandas::pandas_with_cost(self.v);
+        Some(
+            p.and_then(|p| self.walk.charge_bytes(cost).map(|_| p))
+                .map_err(|e| locate(self.v, e)),
+        )
+    }
+
+    /// `true` when this value is a pandas DataFrame or Series (nothing rebuilt).
+    #[cfg(feature = "pandas")]
+    #[inline]
+    fn is_frame(&self) -> bool {
+        let Some(Node::Object(obj)) = self.v.node() else {
+            return false;
+        };
+        let class = self.v.graph().object(*obj).callable;
+        let Some(g) = self.v.with(class).as_global() else {
+            return false;
+        };
+        (g.module.starts_with("pandas")
+            || g.name.ends_with("DataFrame")
+            || g.name.ends_with("Series"))
+            && crate::pandas::is_pandas_object(self.v)
     }
 
     /// Answers a request from a pandas frame or Series.
@@ -770,23 +774,26 @@ impl<'de> de::Deserializer<'de> for Deser<'_, '_, 'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        #[cfg(feature = "pandas")]
-        if let Some(p) = self.pandas() {
-            return self.frame(p?, visitor, |d, v| d.deserialize_seq(v));
-        }
         match self.seq_source() {
             Some(src) => self.visit_seq_from(src, visitor, false),
+            // A frame's state is a dict: it has no seq source, so lists pay nothing here.
+            #[cfg(feature = "pandas")]
+            None if self.is_frame() => {
+                let p = self.pandas().expect("checked");
+                self.frame(p?, visitor, |d, v| d.deserialize_seq(v))
+            }
             None => self.or_array(visitor, |b, v| b.deserialize_seq(v)),
         }
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
-        #[cfg(feature = "pandas")]
-        if let Some(p) = self.pandas() {
-            return self.frame(p?, visitor, |d, v| d.deserialize_tuple(len, v));
-        }
         match self.seq_source() {
             Some(src) => self.visit_seq_from(src, visitor, true),
+            #[cfg(feature = "pandas")]
+            None if self.is_frame() => {
+                let p = self.pandas().expect("checked");
+                self.frame(p?, visitor, |d, v| d.deserialize_tuple(len, v))
+            }
             None => self.or_array(visitor, |b, v| b.deserialize_tuple(len, v)),
         }
     }

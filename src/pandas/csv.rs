@@ -456,17 +456,7 @@ pub(crate) fn f32_into(x: f32, out: &mut String) {
     let a = x.abs() as f64;
     // The shortest digits; on a tie between two of that length, the even one (numpy's
     // Dragon4, where Rust's `{:e}` rounds up).
-    let mut sci = format!("{x:e}");
-    let ndigits = sci
-        .split('e')
-        .next()
-        .map_or(0, |m| m.bytes().filter(u8::is_ascii_digit).count());
-    if ndigits > 1 {
-        let even = format!("{:.*e}", ndigits - 1, x);
-        if even != sci && even.parse::<f32>() == Ok(x) {
-            sci = even;
-        }
-    }
+    let sci = crate::pyrepr::shortest_sci(x);
     if a == 0.0 || (1e-4..1e6).contains(&a) {
         let shortest: f64 = sci.parse().unwrap_or(x as f64);
         out.push_str(&float_repr(shortest));
